@@ -1,0 +1,1 @@
+"""GANs on MNIST with PyTorch Lightning, Hydra and TensorBoard."""

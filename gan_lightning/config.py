@@ -1,0 +1,57 @@
+"""Config helpers: the resolvers the YAML files use and the checks that run before anything is built."""
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from gan_lightning.errors import ConfigError, GANError
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
+
+_ABSENT = object()
+
+# (key, test, what the value must be). Keys that a config does not have are skipped.
+_RULES: list[tuple[str, Callable[[object], bool], str]] = [
+    ("loss.g_optimizer.lr", lambda v: v > 0, "a positive number"),
+    ("loss.d_optimizer.lr", lambda v: v > 0, "a positive number"),
+    ("loss.d_steps", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1"),
+    ("data.batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
+    ("data.eval_batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
+    ("iterations", lambda v: v is None or (isinstance(v, int) and v > 0), "null or a positive integer"),
+    ("trainer.max_epochs", lambda v: v is None or (isinstance(v, int) and (v > 0 or v == -1)), "a positive integer or -1"),
+]
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Refuse invalid values before any data is read or model built, naming the key."""
+    for key, ok, expected in _RULES:
+        value = OmegaConf.select(cfg, key, default=_ABSENT)
+        if value is _ABSENT:
+            continue
+        try:
+            valid = ok(value)
+        except TypeError:
+            valid = False
+        if not valid:
+            raise ConfigError(f"{key} must be {expected}, got {value!r}")
+
+
+def exit_on_user_error(entry: Callable) -> Callable:
+    """Turn a GANError into one line on stderr and exit status 1, instead of a library traceback."""
+
+    @functools.wraps(entry)
+    def wrapper(*args, **kwargs):
+        try:
+            return entry(*args, **kwargs)
+        except GANError as err:
+            log.error("%s", err)
+            sys.exit(f"error: {err}")
+
+    return wrapper

@@ -1,0 +1,138 @@
+"""MNIST as a LightningDataModule: torchvision reads the IDX files once, batches come from uint8 tensors."""
+
+import logging
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+from torchvision.datasets import MNIST
+
+from gan_lightning.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+DATA_DIR_VARIABLE = "GAN_DATA_DIR"
+
+
+class ImageTensor(Dataset):
+    """Images held in one uint8 tensor. `__getitems__` lets a DataLoader fetch a batch with one index op."""
+
+    def __init__(self, images: torch.Tensor) -> None:
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return self.images[index]
+
+    def __getitems__(self, indices: list[int]) -> torch.Tensor:
+        return self.images[torch.as_tensor(indices)]
+
+
+def keep_batch(batch: torch.Tensor) -> torch.Tensor:
+    """Collate function for ImageTensor: the batch is already one tensor."""
+    return batch
+
+
+def _missing_message(root: Path, reason: str) -> str:
+    return (
+        f"MNIST not found in {root / 'MNIST' / 'raw'} ({reason}). That folder needs the four files "
+        f"{', '.join(RAW_FILES)} (plain or .gz). Point the project at a folder holding MNIST/raw with the "
+        f"environment variable {DATA_DIR_VARIABLE}=/path/to/data (or data.data_dir=...), or run once where "
+        f"the download mirrors are reachable."
+    )
+
+
+def load_mnist(root: str | Path, train: bool, download: bool) -> MNIST:
+    """Load one MNIST split through torchvision, turning its failures into actionable DataErrors."""
+    root = Path(root)
+    raw = root / "MNIST" / "raw"
+    present = [name for name in RAW_FILES if (raw / name).exists() or (raw / f"{name}.gz").exists()]
+    if len(present) < len(RAW_FILES) and not download:
+        raise DataError(_missing_message(root, "download is off: data.download=false"))
+    try:
+        return MNIST(str(root), train=train, download=download)
+    except (RuntimeError, OSError) as err:
+        if len(present) < len(RAW_FILES):
+            raise DataError(_missing_message(root, f"download failed: {err}")) from err
+        raise DataError(f"MNIST files in {raw} could not be read ({err}); replace them with intact copies") from err
+    except (AssertionError, ValueError) as err:  # torchvision asserts on a wrong magic number or length
+        raise DataError(f"MNIST files in {raw} are corrupt ({err or type(err).__name__}); replace them") from err
+
+
+class MNISTDataModule(pl.LightningDataModule):
+    """Train/val split of the 60k training images (seeded) and the 10k test images, pixels in [0, 1].
+
+    Training batches hold `draws_per_step` minibatches back to back, one for each D step of an iteration.
+    """
+
+    def __init__(
+        self,
+        data_dir: str,
+        batch_size: int = 32,
+        draws_per_step: int = 1,
+        val_size: int = 5000,
+        split_seed: int = 0,
+        eval_batch_size: int = 1000,
+        download: bool = True,
+    ) -> None:
+        super().__init__()
+        for key, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size), ("draws_per_step", draws_per_step)):
+            if value <= 0:
+                raise ConfigError(f"data.{key} must be a positive integer, got {value}")
+        if val_size < 0:
+            raise ConfigError(f"data.val_size must be >= 0, got {val_size}")
+        self.data_dir = data_dir
+        self.batch_size = batch_size
+        self.draws_per_step = draws_per_step
+        self.val_size = val_size
+        self.split_seed = split_seed
+        self.eval_batch_size = eval_batch_size
+        self.download = download
+        self.train_images: torch.Tensor | None = None
+
+    def prepare_data(self) -> None:
+        for train in (True, False):
+            load_mnist(self.data_dir, train=train, download=self.download)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_images is not None:
+            return
+        train = load_mnist(self.data_dir, train=True, download=False)
+        if self.val_size >= len(train.data):
+            raise ConfigError(f"data.val_size must be below the {len(train.data)} training images, got {self.val_size}")
+        order = torch.randperm(len(train.data), generator=torch.Generator().manual_seed(self.split_seed))
+        self.val_images = train.data[order[: self.val_size]]
+        self.train_images = train.data[order[self.val_size :]]
+        self.test_images = load_mnist(self.data_dir, train=False, download=False).data
+        if len(self.train_images) < self.batch_size * self.draws_per_step:
+            raise ConfigError(
+                f"data.batch_size x loss.d_steps ({self.batch_size * self.draws_per_step}) exceeds the "
+                f"{len(self.train_images)} training images"
+            )
+        log.info("MNIST: %d train, %d val, %d test images", len(self.train_images), len(self.val_images), len(self.test_images))
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(
+            ImageTensor(self.train_images),
+            batch_size=self.batch_size * self.draws_per_step,
+            shuffle=True,
+            drop_last=True,
+            collate_fn=keep_batch,
+        )
+
+    def _eval_loader(self, images: torch.Tensor) -> DataLoader:
+        return DataLoader(ImageTensor(images), batch_size=self.eval_batch_size, collate_fn=keep_batch)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._eval_loader(self.val_images)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._eval_loader(self.test_images)
+
+    def on_after_batch_transfer(self, batch: torch.Tensor, dataloader_idx: int) -> torch.Tensor:
+        # Convert after the transfer so that only uint8 crosses to the device.
+        return batch.unsqueeze(1).float().div_(255)

@@ -1,0 +1,113 @@
+"""The GAN as a LightningModule with manual optimization: `d_steps` D updates, then one G update."""
+
+from collections.abc import Callable
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torchmetrics.classification import BinaryAccuracy
+
+from gan_lightning.errors import ConfigError
+from gan_lightning.losses import BinaryCrossEntropyObjective
+
+OptimizerFactory = Callable[..., torch.optim.Optimizer]
+
+
+class GAN(pl.LightningModule):
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        objective: BinaryCrossEntropyObjective,
+        g_optimizer: OptimizerFactory,
+        d_optimizer: OptimizerFactory,
+        latent_dim: int = 100,
+        d_steps: int = 1,
+    ) -> None:
+        super().__init__()
+        if d_steps < 1:
+            raise ConfigError(f"loss.d_steps must be >= 1, got {d_steps}")
+        self.automatic_optimization = False
+        self.save_hyperparameters(ignore=["generator", "discriminator", "objective", "g_optimizer", "d_optimizer"])
+        self.generator = generator
+        self.discriminator = discriminator
+        self.objective = objective
+        self.g_optimizer_factory = g_optimizer
+        self.d_optimizer_factory = d_optimizer
+        self.latent_dim = latent_dim
+        self.d_steps = d_steps
+        self.accuracy = nn.ModuleDict(
+            {f"{stage}_{kind}": BinaryAccuracy() for stage in ("val", "test") for kind in ("real", "fake")}
+        )
+
+    @property
+    def optimizer_steps_per_iteration(self) -> int:
+        return self.d_steps + 1
+
+    @property
+    def iteration(self) -> int:
+        """Completed GAN iterations. Lightning's global_step counts every optimizer step, D's and G's."""
+        return self.global_step // self.optimizer_steps_per_iteration
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.generator(z)
+
+    def noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, device=self.device)
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.g_optimizer_factory(self.generator.parameters()), self.d_optimizer_factory(self.discriminator.parameters())]
+
+    def training_step(self, batch: torch.Tensor, batch_idx: int) -> None:
+        g_opt, d_opt = self.optimizers()
+        for real in batch.chunk(self.d_steps):
+            d_stats = self._discriminator_step(real, d_opt)
+        g_stats = self._generator_step(len(real), g_opt)
+        for name, value in {**d_stats, **g_stats}.items():
+            self.log(f"train/{name}", value, prog_bar=name in ("d_loss", "g_loss"))
+
+    def _discriminator_step(self, real: torch.Tensor, d_opt) -> dict[str, torch.Tensor]:
+        with torch.no_grad():
+            fake = self.generator(self.noise(len(real)))
+        # D has no batch statistics, so one pass over reals and fakes together equals two passes.
+        real_logits, fake_logits = self.discriminator(torch.cat([real, fake])).split(len(real))
+        real_loss, fake_loss = self.objective.discriminator_losses(real_logits, fake_logits)
+        d_loss = real_loss + fake_loss
+        d_opt.zero_grad(set_to_none=True)
+        self.manual_backward(d_loss)
+        d_opt.step()
+        with torch.no_grad():
+            real_prob, fake_prob = real_logits.sigmoid(), fake_logits.sigmoid()
+            return {
+                "d_real_loss": real_loss.detach(),
+                "d_fake_loss": fake_loss.detach(),
+                "d_loss": d_loss.detach(),
+                "d_real_prob": real_prob.mean(),
+                "d_fake_prob": fake_prob.mean(),
+                # The tutorial's "divergence": mean D(x) / (D(x) + D(G(z))); 0.5 when D cannot tell.
+                "divergence": (real_prob / (real_prob + fake_prob)).mean(),
+            }
+
+    def _generator_step(self, n: int, g_opt) -> dict[str, torch.Tensor]:
+        with self.toggled_optimizer(g_opt):  # D's weights get no gradients they would not use
+            g_loss = self.objective.generator_loss(self.discriminator(self.generator(self.noise(n))))
+            g_opt.zero_grad(set_to_none=True)
+            self.manual_backward(g_loss)
+            grad_norm = torch.nn.utils.get_total_norm([p.grad for p in self.generator.parameters() if p.grad is not None])
+            g_opt.step()
+        return {"g_loss": g_loss.detach(), "g_grad_norm": grad_norm}
+
+    def _discriminator_accuracy(self, real: torch.Tensor, stage: str) -> None:
+        """The tutorial's evaluation done right: eval mode, pixels in [0, 1], as many fakes as reals."""
+        real_acc, fake_acc = self.accuracy[f"{stage}_real"], self.accuracy[f"{stage}_fake"]
+        real_acc(self.discriminator(real).sigmoid(), torch.ones(len(real), device=self.device))
+        fake_logits = self.discriminator(self.generator(self.noise(len(real))))
+        fake_acc(fake_logits.sigmoid(), torch.zeros(len(real), device=self.device))
+        self.log(f"{stage}/d_real_acc", real_acc, on_epoch=True)
+        self.log(f"{stage}/d_fake_acc", fake_acc, on_epoch=True)
+
+    def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
+        self._discriminator_accuracy(batch, "val")
+
+    def test_step(self, batch: torch.Tensor, batch_idx: int) -> None:
+        self._discriminator_accuracy(batch, "test")

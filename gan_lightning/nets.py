@@ -1,0 +1,57 @@
+"""Generator and discriminator networks. Discriminators return logits; generators return pixels in [0, 1]."""
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from gan_lightning.errors import ConfigError
+
+IMAGE_SHAPE = (1, 28, 28)
+IMAGE_PIXELS = 28 * 28
+
+
+def _check_dropout(hidden: Sequence[int], dropout: Sequence[float], owner: str) -> None:
+    if len(hidden) != len(dropout):
+        raise ConfigError(f"model.{owner}.dropout needs one value per hidden layer ({len(hidden)}), got {len(dropout)}")
+    if any(not 0.0 <= p < 1.0 for p in dropout):
+        raise ConfigError(f"model.{owner}.dropout values must lie in [0, 1), got {list(dropout)}")
+
+
+class MLPGenerator(nn.Module):
+    """The tutorial's G: Linear -> BatchNorm -> leaky ReLU -> dropout per hidden layer, then Linear -> sigmoid."""
+
+    def __init__(self, latent_dim: int, hidden: Sequence[int], dropout: Sequence[float]) -> None:
+        super().__init__()
+        _check_dropout(hidden, dropout, "generator")
+        layers: list[nn.Module] = []
+        width = latent_dim
+        for size, p in zip(hidden, dropout):
+            layers += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.LeakyReLU(0.01), nn.Dropout(p)]
+            width = size
+        layers += [nn.Linear(width, IMAGE_PIXELS), nn.Sigmoid(), nn.Unflatten(1, IMAGE_SHAPE)]
+        self.net = nn.Sequential(*layers)
+        self.latent_dim = latent_dim
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    """The tutorial's D without its final sigmoid: Linear -> leaky ReLU -> dropout per hidden layer, then Linear."""
+
+    def __init__(self, hidden: Sequence[int], dropout: Sequence[float]) -> None:
+        super().__init__()
+        _check_dropout(hidden, dropout, "discriminator")
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = IMAGE_PIXELS
+        for size, p in zip(hidden, dropout):
+            layers += [nn.Linear(width, size), nn.LeakyReLU(0.01)]
+            if p > 0:
+                layers.append(nn.Dropout(p))
+            width = size
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(images).squeeze(1)
