@@ -1,6 +1,7 @@
 """Callbacks that count in GAN iterations: checkpoints and fixed-z sample grids."""
 
 import logging
+import warnings
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -12,6 +13,8 @@ from torchvision.utils import make_grid, save_image
 from gan_lightning.errors import ConfigError
 
 log = logging.getLogger(__name__)
+# Lightning warns that manual optimization checkpoints hold the state after the step; that is what we want.
+warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
 
 
 class IterationCheckpoint(ModelCheckpoint):
@@ -31,6 +34,11 @@ class IterationCheckpoint(ModelCheckpoint):
         super().setup(trainer, pl_module, stage)
         if self.every_n_iterations:
             self._every_n_train_steps = self.every_n_iterations * pl_module.optimizer_steps_per_iteration
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Lightning skips the final save once any `last` exists, even one from an earlier iteration.
+        if self.save_last and self._last_global_step_saved != trainer.global_step:
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
     def _monitor_candidates(self, trainer: pl.Trainer) -> dict[str, torch.Tensor]:
         candidates = super()._monitor_candidates(trainer)

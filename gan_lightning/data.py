@@ -7,6 +7,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 from torchvision.datasets import MNIST
+from torchvision.datasets.utils import extract_archive
 
 from gan_lightning.errors import ConfigError, DataError
 
@@ -51,6 +52,12 @@ def load_mnist(root: str | Path, train: bool, download: bool) -> MNIST:
     root = Path(root)
     raw = root / "MNIST" / "raw"
     present = [name for name in RAW_FILES if (raw / name).exists() or (raw / f"{name}.gz").exists()]
+    for name in present:
+        if not (raw / name).exists():  # torchvision reads plain files; it would re-download a .gz it cannot verify
+            try:
+                extract_archive(str(raw / f"{name}.gz"), str(raw))
+            except OSError as err:
+                raise DataError(f"could not unpack {raw / name}.gz ({err}); unpack it by hand or fix the folder") from err
     if len(present) < len(RAW_FILES) and not download:
         raise DataError(_missing_message(root, "download is off: data.download=false"))
     try:

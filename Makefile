@@ -1,0 +1,37 @@
+# make install | train | test | test-full | tensorboard | lint | clean
+# Every target that runs Python first brings .venv/ up to date with pyproject.toml.
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# The real MNIST: set GAN_DATA_DIR to a folder holding MNIST/raw; without it, data/ is used (and downloaded into).
+ARGS   ?=
+
+.PHONY: install train test test-full tensorboard lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+train: $(STAMP)
+	$(PYTHON) -m gan_lightning.train $(ARGS)
+
+test: $(STAMP)
+	$(PYTHON) -m pytest
+
+test-full: $(STAMP)
+	$(PYTHON) -m pytest -m ''
+
+tensorboard: $(STAMP)
+	$(VENV)/bin/tensorboard --logdir outputs
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check gan_lightning tests benchmarks
+	$(VENV)/bin/ruff format --check gan_lightning tests benchmarks
+
+clean:
+	rm -rf outputs/*/ .pytest_cache .ruff_cache gan_lightning.egg-info
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

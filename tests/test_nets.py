@@ -1,0 +1,51 @@
+"""The networks are the tutorial's, layer for layer."""
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+from torch import nn
+
+from gan_lightning.errors import ConfigError
+from gan_lightning.nets import MLPDiscriminator, MLPGenerator
+from tests.conftest import CONF_DIR
+
+
+def tutorial_nets():
+    cfg = OmegaConf.load(CONF_DIR / "model" / "mlp.yaml")
+    return instantiate(cfg.generator, latent_dim=100), instantiate(cfg.discriminator)
+
+
+def linear_shapes(net: nn.Module) -> list[tuple[int, int]]:
+    return [(m.in_features, m.out_features) for m in net.modules() if isinstance(m, nn.Linear)]
+
+
+def test_generator_matches_the_tutorial():
+    generator, _ = tutorial_nets()
+    sizes = [100, 196, 289, 361, 400, 512, 625, 784, 784]
+    assert linear_shapes(generator) == list(zip(sizes[:-1], sizes[1:]))
+    assert [m.num_features for m in generator.modules() if isinstance(m, nn.BatchNorm1d)] == sizes[1:-1]
+    assert [m.p for m in generator.modules() if isinstance(m, nn.Dropout)] == [0.5] * 3 + [0.4] * 4
+    assert isinstance(generator.net[-2], nn.Sigmoid)
+    images = generator(torch.randn(8, 100))
+    assert images.shape == (8, 1, 28, 28)
+    assert images.min() >= 0 and images.max() <= 1
+
+
+def test_discriminator_matches_the_tutorial_and_returns_logits():
+    _, discriminator = tutorial_nets()
+    assert linear_shapes(discriminator) == [(784, 441), (441, 256), (256, 32), (32, 1)]
+    assert [m.p for m in discriminator.modules() if isinstance(m, nn.Dropout)] == [0.2, 0.2]
+    assert not any(isinstance(m, (nn.Sigmoid, nn.BatchNorm1d)) for m in discriminator.modules())
+    with torch.no_grad():
+        discriminator.net[-1].bias.fill_(20.0)
+        logits = discriminator(torch.rand(4, 1, 28, 28))
+    assert logits.shape == (4,)
+    assert (logits > 1).all()  # a probability could not exceed 1
+
+
+def test_dropout_list_must_match_hidden_layers():
+    with pytest.raises(ConfigError, match="one value per hidden layer"):
+        MLPGenerator(latent_dim=10, hidden=[32, 32], dropout=[0.5])
+    with pytest.raises(ConfigError, match=r"\[0, 1\)"):
+        MLPDiscriminator(hidden=[32], dropout=[1.5])

@@ -1,0 +1,64 @@
+"""Few-iteration training runs through `train(cfg)`: what they log, save, learn and resume."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from gan_lightning.train import train
+
+SCALARS = ["d_real_loss", "d_fake_loss", "d_loss", "g_loss", "divergence", "d_real_prob", "d_fake_prob", "g_grad_norm"]
+
+
+def tensorboard_events(run: Path) -> EventAccumulator:
+    events = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0, "images": 0})
+    events.Reload()
+    return events
+
+
+def checkpoint_iteration(path: Path, d_steps: int = 1) -> int:
+    return torch.load(path, map_location="cpu", weights_only=False)["global_step"] // (d_steps + 1)
+
+
+@pytest.mark.parametrize("loss", ["minimax", "nonsaturating"])
+def test_training_writes_curves_samples_checkpoints_and_test_metrics(make_cfg, tmp_path, loss):
+    metrics = train(make_cfg(f"loss={loss}"))
+    run = tmp_path / "run"
+    events = tensorboard_events(run)
+    tags = events.Tags()
+    assert {f"train/{name}" for name in SCALARS} <= set(tags["scalars"])
+    # Logged against iterations (1..6), not against Lightning's doubled optimizer steps.
+    assert max(event.step for event in events.Scalars("train/g_loss")) == 5
+    assert "samples" in tags["images"]
+    assert [event.step for event in events.Images("samples")] == [0, 3, 6]
+    checkpoints = run / "checkpoints"
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["iteration_3.ckpt", "iteration_6.ckpt", "last.ckpt"]
+    assert checkpoint_iteration(checkpoints / "last.ckpt") == 6
+    assert (run / "samples" / "final.png").stat().st_size > 0
+    assert 0 <= metrics["test/d_real_acc"] <= 1 and 0 <= metrics["test/d_fake_acc"] <= 1
+
+
+def test_d_steps_takes_k_discriminator_updates_per_iteration(make_cfg, tmp_path):
+    train(make_cfg("loss.d_steps=3", "iterations=4", "test=false"))
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert state["global_step"] == 4 * (3 + 1)
+    d_opt_state = state["optimizer_states"][1]["state"]
+    assert int(next(iter(d_opt_state.values()))["step"]) == 12  # Adam's step count for D
+    assert int(next(iter(state["optimizer_states"][0]["state"].values()))["step"]) == 4  # and for G
+
+
+def test_resume_continues_the_iteration_count(make_cfg, tmp_path):
+    train(make_cfg("iterations=4", "test=false", output_dir=tmp_path / "first"))
+    resumed = make_cfg("iterations=8", "test=false", f"ckpt_path={tmp_path / 'first' / 'checkpoints' / 'last.ckpt'}", output_dir=tmp_path / "second")
+    train(resumed)
+    assert checkpoint_iteration(tmp_path / "second" / "checkpoints" / "last.ckpt") == 8
+    steps = [event.step for event in tensorboard_events(tmp_path / "second").Scalars("train/d_loss")]
+    assert min(steps) >= 4  # the curve continues, it does not restart at 0
+
+
+def test_discriminator_learns_to_tell_real_from_fake(make_cfg):
+    """40 iterations on tiny data: D's loss falls well below chance (2 ln 2), D(x) rises above D(G(z))."""
+    metrics = train(make_cfg("iterations=40", "test=false", "trainer.log_every_n_steps=40"))
+    assert metrics["train/d_loss"] < 2 * torch.log(torch.tensor(2.0)).item() * 0.8
+    assert metrics["train/d_real_prob"] > metrics["train/d_fake_prob"]
