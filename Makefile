@@ -29,8 +29,8 @@ tensorboard: $(STAMP)
 	$(VENV)/bin/tensorboard --logdir outputs
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gan_lightning tests benchmarks
-	$(VENV)/bin/ruff format --check gan_lightning tests benchmarks
+	$(VENV)/bin/ruff check gan_lightning tests
+	$(VENV)/bin/ruff format --check gan_lightning tests
 
 clean:
 	rm -rf outputs/*/ .pytest_cache .ruff_cache gan_lightning.egg-info

@@ -55,14 +55,18 @@ class IterationProgressBar(TQDMProgressBar):
         if trainer.max_steps is not None and trainer.max_steps > 0:
             per_iteration = trainer.lightning_module.optimizer_steps_per_iteration
             remaining = (trainer.max_steps - trainer.global_step) // per_iteration
-            return min(trainer.num_training_batches, trainer.fit_loop.epoch_loop.batch_progress.current.ready + remaining)
+            return min(
+                trainer.num_training_batches, trainer.fit_loop.epoch_loop.batch_progress.current.ready + remaining
+            )
         return trainer.num_training_batches
 
 
 class SampleGrid(pl.Callback):
     """Draws G's images for one fixed batch of z: to TensorBoard every N iterations, to a PNG at the end."""
 
-    def __init__(self, dirpath: str, every_n_iterations: int = 500, rows: int = 8, cols: int = 8, seed: int = 0) -> None:
+    def __init__(
+        self, dirpath: str, every_n_iterations: int = 500, rows: int = 8, cols: int = 8, seed: int = 0
+    ) -> None:
         if every_n_iterations <= 0 or rows <= 0 or cols <= 0:
             raise ConfigError("callbacks.sample_grid: every_n_iterations, rows and cols must be positive")
         self.dirpath = Path(dirpath)

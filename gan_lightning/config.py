@@ -13,6 +13,7 @@ from gan_lightning.errors import ConfigError, GANError
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = PROJECT_ROOT / "conf"
 OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
 
 _ABSENT = object()
@@ -25,7 +26,11 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("data.batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
     ("data.eval_batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
     ("iterations", lambda v: v is None or (isinstance(v, int) and v > 0), "null or a positive integer"),
-    ("trainer.max_epochs", lambda v: v is None or (isinstance(v, int) and (v > 0 or v == -1)), "a positive integer or -1"),
+    (
+        "trainer.max_epochs",
+        lambda v: v is None or (isinstance(v, int) and (v > 0 or v == -1)),
+        "a positive integer or -1",
+    ),
 ]
 
 

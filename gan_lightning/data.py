@@ -57,7 +57,9 @@ def load_mnist(root: str | Path, train: bool, download: bool) -> MNIST:
             try:
                 extract_archive(str(raw / f"{name}.gz"), str(raw))
             except OSError as err:
-                raise DataError(f"could not unpack {raw / name}.gz ({err}); unpack it by hand or fix the folder") from err
+                raise DataError(
+                    f"could not unpack {raw / name}.gz ({err}); unpack it by hand or fix the folder"
+                ) from err
     if len(present) < len(RAW_FILES) and not download:
         raise DataError(_missing_message(root, "download is off: data.download=false"))
     try:
@@ -87,7 +89,11 @@ class MNISTDataModule(pl.LightningDataModule):
         download: bool = True,
     ) -> None:
         super().__init__()
-        for key, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size), ("draws_per_step", draws_per_step)):
+        for key, value in (
+            ("batch_size", batch_size),
+            ("eval_batch_size", eval_batch_size),
+            ("draws_per_step", draws_per_step),
+        ):
             if value <= 0:
                 raise ConfigError(f"data.{key} must be a positive integer, got {value}")
         if val_size < 0:
@@ -120,7 +126,12 @@ class MNISTDataModule(pl.LightningDataModule):
                 f"data.batch_size x loss.d_steps ({self.batch_size * self.draws_per_step}) exceeds the "
                 f"{len(self.train_images)} training images"
             )
-        log.info("MNIST: %d train, %d val, %d test images", len(self.train_images), len(self.val_images), len(self.test_images))
+        log.info(
+            "MNIST: %d train, %d val, %d test images",
+            len(self.train_images),
+            len(self.val_images),
+            len(self.test_images),
+        )
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(

@@ -56,7 +56,10 @@ class GAN(pl.LightningModule):
         return torch.randn(n, self.latent_dim, device=self.device)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        return [self.g_optimizer_factory(self.generator.parameters()), self.d_optimizer_factory(self.discriminator.parameters())]
+        return [
+            self.g_optimizer_factory(self.generator.parameters()),
+            self.d_optimizer_factory(self.discriminator.parameters()),
+        ]
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> None:
         g_opt, d_opt = self.optimizers()
@@ -93,7 +96,9 @@ class GAN(pl.LightningModule):
             g_loss = self.objective.generator_loss(self.discriminator(self.generator(self.noise(n))))
             g_opt.zero_grad(set_to_none=True)
             self.manual_backward(g_loss)
-            grad_norm = torch.nn.utils.get_total_norm([p.grad for p in self.generator.parameters() if p.grad is not None])
+            grad_norm = torch.nn.utils.get_total_norm(
+                [p.grad for p in self.generator.parameters() if p.grad is not None]
+            )
             g_opt.step()
         return {"g_loss": g_loss.detach(), "g_grad_norm": grad_norm}
 

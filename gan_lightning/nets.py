@@ -26,7 +26,7 @@ class MLPGenerator(nn.Module):
         _check_dropout(hidden, dropout, "generator")
         layers: list[nn.Module] = []
         width = latent_dim
-        for size, p in zip(hidden, dropout):
+        for size, p in zip(hidden, dropout, strict=True):
             layers += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.LeakyReLU(0.01), nn.Dropout(p)]
             width = size
         layers += [nn.Linear(width, IMAGE_PIXELS), nn.Sigmoid(), nn.Unflatten(1, IMAGE_SHAPE)]
@@ -45,7 +45,7 @@ class MLPDiscriminator(nn.Module):
         _check_dropout(hidden, dropout, "discriminator")
         layers: list[nn.Module] = [nn.Flatten()]
         width = IMAGE_PIXELS
-        for size, p in zip(hidden, dropout):
+        for size, p in zip(hidden, dropout, strict=True):
             layers += [nn.Linear(width, size), nn.LeakyReLU(0.01)]
             if p > 0:
                 layers.append(nn.Dropout(p))

@@ -1,7 +1,7 @@
 """Hydra entry point: compose -> instantiate -> fit -> test -> return the optimized metric.
 
-    python -m gan_lightning.train loss=nonsaturating
-    python -m gan_lightning.train -m loss=minimax,nonsaturating seed=1,2
+python -m gan_lightning.train loss=nonsaturating
+python -m gan_lightning.train -m loss=minimax,nonsaturating seed=1,2
 """
 
 import logging
@@ -33,7 +33,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
         # Users count iterations; Lightning's max_steps counts every optimizer step.
         budget = {"max_steps": cfg.iterations * model.optimizer_steps_per_iteration, "max_epochs": -1}
     trainer = instantiate(
-        cfg.trainer, callbacks=instantiate_group(cfg.get("callbacks")), logger=instantiate_group(cfg.get("logger")), **budget
+        cfg.trainer,
+        callbacks=instantiate_group(cfg.get("callbacks")),
+        logger=instantiate_group(cfg.get("logger")),
+        **budget,
     )
     for logger in trainer.loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))

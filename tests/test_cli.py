@@ -38,7 +38,14 @@ def test_train_command_writes_its_run_folder(mnist_dir, tmp_path):
 
 def test_multirun_puts_each_job_in_its_own_folder(mnist_dir, tmp_path):
     sweep = tmp_path / "sweep"
-    result = run_cli("-m", "loss=minimax,nonsaturating", *cli_overrides(mnist_dir), "iterations=3", "test=false", f"hydra.sweep.dir={sweep}")
+    result = run_cli(
+        "-m",
+        "loss=minimax,nonsaturating",
+        *cli_overrides(mnist_dir),
+        "iterations=3",
+        "test=false",
+        f"hydra.sweep.dir={sweep}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     for job, loss in (("0", "minimax"), ("1", "nonsaturating")):
         assert (sweep / job / "checkpoints" / "last.ckpt").exists()

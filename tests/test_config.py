@@ -26,8 +26,12 @@ def test_every_option_composes(make_cfg, group, option):
 def test_every_loss_builds_a_gan_with_its_own_optimizers(make_cfg, loss):
     model = instantiate(make_cfg(f"loss={loss}").model)
     g_opt, d_opt = model.configure_optimizers()
-    assert {id(p) for group in g_opt.param_groups for p in group["params"]} == {id(p) for p in model.generator.parameters()}
-    assert {id(p) for group in d_opt.param_groups for p in group["params"]} == {id(p) for p in model.discriminator.parameters()}
+    assert {id(p) for group in g_opt.param_groups for p in group["params"]} == {
+        id(p) for p in model.generator.parameters()
+    }
+    assert {id(p) for group in d_opt.param_groups for p in group["params"]} == {
+        id(p) for p in model.discriminator.parameters()
+    }
 
 
 @pytest.mark.parametrize("group", ["callbacks", "logger"])

@@ -23,7 +23,7 @@ def linear_shapes(net: nn.Module) -> list[tuple[int, int]]:
 def test_generator_matches_the_tutorial():
     generator, _ = tutorial_nets()
     sizes = [100, 196, 289, 361, 400, 512, 625, 784, 784]
-    assert linear_shapes(generator) == list(zip(sizes[:-1], sizes[1:]))
+    assert linear_shapes(generator) == list(zip(sizes[:-1], sizes[1:], strict=True))
     assert [m.num_features for m in generator.modules() if isinstance(m, nn.BatchNorm1d)] == sizes[1:-1]
     assert [m.p for m in generator.modules() if isinstance(m, nn.Dropout)] == [0.5] * 3 + [0.4] * 4
     assert isinstance(generator.net[-2], nn.Sigmoid)

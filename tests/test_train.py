@@ -50,7 +50,12 @@ def test_d_steps_takes_k_discriminator_updates_per_iteration(make_cfg, tmp_path)
 
 def test_resume_continues_the_iteration_count(make_cfg, tmp_path):
     train(make_cfg("iterations=4", "test=false", output_dir=tmp_path / "first"))
-    resumed = make_cfg("iterations=8", "test=false", f"ckpt_path={tmp_path / 'first' / 'checkpoints' / 'last.ckpt'}", output_dir=tmp_path / "second")
+    resumed = make_cfg(
+        "iterations=8",
+        "test=false",
+        f"ckpt_path={tmp_path / 'first' / 'checkpoints' / 'last.ckpt'}",
+        output_dir=tmp_path / "second",
+    )
     train(resumed)
     assert checkpoint_iteration(tmp_path / "second" / "checkpoints" / "last.ckpt") == 8
     steps = [event.step for event in tensorboard_events(tmp_path / "second").Scalars("train/d_loss")]
