@@ -1,4 +1,4 @@
-# make install | train | test | test-full | tensorboard | lint | clean
+# make install | train | test | test-full | tensorboard | lint | clean | classifier | calibrate
 # Every target that runs Python first brings .venv/ up to date with pyproject.toml.
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The real MNIST: set GAN_DATA_DIR to a folder holding MNIST/raw; without it, data/ is used (and downloaded into).
 ARGS   ?=
 
-.PHONY: install train test test-full tensorboard lint clean
+.PHONY: install train test test-full tensorboard lint clean classifier calibrate
 
 install: $(STAMP)
 
@@ -35,3 +35,9 @@ lint: $(STAMP)
 clean:
 	rm -rf outputs/*/ .pytest_cache .ruff_cache gan_lightning.egg-info
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+classifier: $(STAMP)
+	$(PYTHON) -m gan_lightning.classifier
+
+calibrate: $(STAMP)
+	$(PYTHON) -m gan_lightning.calibrate

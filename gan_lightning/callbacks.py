@@ -10,7 +10,9 @@ from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 from torchvision.utils import make_grid, save_image
 
+from gan_lightning.classifier import load_or_train_classifier
 from gan_lightning.errors import ConfigError
+from gan_lightning.metrics import QualityMetrics
 
 log = logging.getLogger(__name__)
 # Lightning warns that manual optimization checkpoints hold the state after the step; that is what we want.
@@ -83,6 +85,11 @@ class SampleGrid(pl.Callback):
         pl_module.generator.train(was_training)
         return make_grid(images, nrow=self.cols, padding=2, pad_value=0.5)
 
+    @staticmethod
+    def save(grid: torch.Tensor, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_image(grid, path)
+
     def _log(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         iteration = pl_module.iteration
         if iteration == self._last_logged:
@@ -103,7 +110,62 @@ class SampleGrid(pl.Callback):
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._log(trainer, pl_module)
         if trainer.is_global_zero:
-            self.dirpath.mkdir(parents=True, exist_ok=True)
             path = self.dirpath / "final.png"
-            save_image(self.grid(pl_module), path)
+            self.save(self.grid(pl_module), path)
             log.info("Final sample grid (iteration %d): %s", pl_module.iteration, path)
+
+
+class SampleQuality(pl.Callback):
+    """FID, KID, Inception Score and mode coverage of G's samples in every validation and test run.
+
+    Scores the fakes that the evaluation step generated (as many as real images) against the stage's real
+    images, whose features are computed once per stage. Logs `val/fid`, `test/fid`, ... and the hash of the
+    feature classifier, so that numbers are only compared when they come from the same network.
+    """
+
+    def __init__(self, cache_dir: str, data_dir: str, kid_subset_size: int = 1000) -> None:
+        self.cache_dir, self.data_dir, self.kid_subset_size = cache_dir, data_dir, kid_subset_size
+        self.metrics: dict[str, QualityMetrics] = {}
+        self.classifier_hash: str | None = None
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if self.metrics:
+            return
+        classifier, self.classifier_hash = load_or_train_classifier(self.cache_dir, self.data_dir)
+        self.metrics = {
+            name: QualityMetrics(classifier, self.kid_subset_size).to(pl_module.device) for name in ("val", "test")
+        }
+        self._real_complete = {"val": False, "test": False}
+
+    def _update(self, stage: str, trainer: pl.Trainer, outputs: dict, batch: torch.Tensor) -> None:
+        if trainer.sanity_checking:
+            return
+        if not self._real_complete[stage]:
+            self.metrics[stage].update_real(batch)
+        self.metrics[stage].update_fake(outputs["fake"])
+
+    def _log(self, stage: str, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        self._real_complete[stage] = True
+        results = self.metrics[stage].compute()
+        self.metrics[stage].reset_fake()
+        pl_module.log_dict({f"{stage}/{name}": value for name, value in results.items()})
+
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.metrics["val"].to(pl_module.device)
+
+    def on_test_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.metrics["test"].to(pl_module.device)
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
+        self._update("val", trainer, outputs, batch)
+
+    def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
+        self._update("test", trainer, outputs, batch)
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._log("val", trainer, pl_module)
+
+    def on_test_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._log("test", trainer, pl_module)

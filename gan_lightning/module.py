@@ -102,17 +102,21 @@ class GAN(pl.LightningModule):
             g_opt.step()
         return {"g_loss": g_loss.detach(), "g_grad_norm": grad_norm}
 
-    def _discriminator_accuracy(self, real: torch.Tensor, stage: str) -> None:
-        """The tutorial's evaluation done right: eval mode, pixels in [0, 1], as many fakes as reals."""
+    def _evaluation_step(self, real: torch.Tensor, stage: str) -> dict[str, torch.Tensor]:
+        """The tutorial's evaluation done right: eval mode, pixels in [0, 1], as many fakes as reals.
+
+        Returns the fakes, so that callbacks (the quality metrics) score the same images.
+        """
+        fake = self.generator(self.noise(len(real)))
         real_acc, fake_acc = self.accuracy[f"{stage}_real"], self.accuracy[f"{stage}_fake"]
         real_acc(self.discriminator(real).sigmoid(), torch.ones(len(real), device=self.device))
-        fake_logits = self.discriminator(self.generator(self.noise(len(real))))
-        fake_acc(fake_logits.sigmoid(), torch.zeros(len(real), device=self.device))
+        fake_acc(self.discriminator(fake).sigmoid(), torch.zeros(len(real), device=self.device))
         self.log(f"{stage}/d_real_acc", real_acc, on_epoch=True)
         self.log(f"{stage}/d_fake_acc", fake_acc, on_epoch=True)
+        return {"fake": fake}
 
-    def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
-        self._discriminator_accuracy(batch, "val")
+    def validation_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
+        return self._evaluation_step(batch, "val")
 
-    def test_step(self, batch: torch.Tensor, batch_idx: int) -> None:
-        self._discriminator_accuracy(batch, "test")
+    def test_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
+        return self._evaluation_step(batch, "test")

@@ -10,7 +10,10 @@ import hydra
 import pytorch_lightning as pl
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.loggers import TensorBoardLogger
 
+from gan_lightning.callbacks import SampleQuality
+from gan_lightning.checkpoints import StoreConfig, read_checkpoint
 from gan_lightning.config import check_config, exit_on_user_error
 
 log = logging.getLogger(__name__)
@@ -21,9 +24,39 @@ def instantiate_group(group: DictConfig | None) -> list:
     return [instantiate(node) for node in (group or {}).values() if node is not None]
 
 
+def run_summary(cfg: DictConfig) -> dict[str, object]:
+    """The hyperparameters that tell runs apart, for TensorBoard's HPARAMS table."""
+    return {
+        "loss": cfg.loss.objective._target_.rsplit(".", 1)[-1],
+        "generator": cfg.model.generator._target_.rsplit(".", 1)[-1],
+        "seed": cfg.get("seed"),
+        "batch_size": cfg.data.batch_size,
+        "d_steps": cfg.loss.d_steps,
+        "g_lr": cfg.loss.g_optimizer.get("lr"),
+        "d_lr": cfg.loss.d_optimizer.get("lr"),
+        "iterations": cfg.get("iterations") or -1,
+        "max_epochs": cfg.trainer.get("max_epochs"),
+    }
+
+
+def log_final_metrics(
+    trainer: pl.Trainer, cfg: DictConfig, metrics: dict[str, float], classifier_hash: str | None
+) -> None:
+    params = {**run_summary(cfg), "classifier_hash": classifier_hash or "none"}
+    # Prefixed so that the HPARAMS table's columns do not add a point at step 0 to the training curves.
+    final = {
+        f"final/{name.replace('/', '_')}": value for name, value in metrics.items() if not name.startswith("train/")
+    }
+    for logger in trainer.loggers:
+        if isinstance(logger, TensorBoardLogger):
+            logger.log_hyperparams(params, metrics=final)
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
-    """Train (and by default test) the configured GAN; return the final metrics."""
+    """Train, validate once more on the final weights, and test the configured GAN; return the metrics."""
     check_config(cfg)
+    if cfg.get("ckpt_path"):
+        read_checkpoint(cfg.ckpt_path)  # a clear message now rather than a library traceback later
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
@@ -32,20 +65,25 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if cfg.get("iterations"):
         # Users count iterations; Lightning's max_steps counts every optimizer step.
         budget = {"max_steps": cfg.iterations * model.optimizer_steps_per_iteration, "max_epochs": -1}
-    trainer = instantiate(
-        cfg.trainer,
-        callbacks=instantiate_group(cfg.get("callbacks")),
-        logger=instantiate_group(cfg.get("logger")),
-        **budget,
-    )
+    callbacks = [*instantiate_group(cfg.get("callbacks")), StoreConfig(cfg)]
+    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=instantiate_group(cfg.get("logger")), **budget)
     for logger in trainer.loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     log.info("Trained %d iterations in %d epochs", model.iteration, trainer.current_epoch)
-    if cfg.get("test"):
-        trainer.test(model, datamodule=datamodule)
+    # Each stage replaces trainer.callback_metrics, so collect them stage by stage.
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    if trainer.limit_val_batches and not trainer.fast_dev_run:
+        # The last epoch-end validation may predate the last iterations: score the final weights.
+        metrics.update(trainer.validate(model, datamodule=datamodule, verbose=False)[0])
+    if cfg.get("test"):
+        metrics.update(trainer.test(model, datamodule=datamodule)[0])
+    quality = next((c for c in trainer.callbacks if isinstance(c, SampleQuality)), None)
+    classifier_hash = quality.classifier_hash if quality else None
+    log_final_metrics(trainer, cfg, metrics, classifier_hash)
     log.info("Final metrics: %s", {name: round(value, 4) for name, value in sorted(metrics.items())})
+    if classifier_hash:
+        log.info("Quality metrics from feature classifier %s", classifier_hash)
     log.info("Run folder: %s", cfg.paths.output_dir)
     return metrics
 

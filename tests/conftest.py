@@ -1,5 +1,6 @@
 """Shared fixtures: tiny MNIST IDX files written by the tests, and configs composed the way Hydra does."""
 
+import os
 import struct
 from pathlib import Path
 
@@ -45,6 +46,14 @@ def write_mnist(root: Path, n_train: int = TRAIN_IMAGES, n_test: int = TEST_IMAG
 @pytest.fixture(scope="session")
 def mnist_dir(tmp_path_factory) -> Path:
     return write_mnist(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_dir(tmp_path_factory) -> Path:
+    """A session-wide cache, so the tiny feature classifier is trained once and never lands in .cache/."""
+    path = tmp_path_factory.mktemp("cache")
+    os.environ["GAN_CACHE_DIR"] = str(path)
+    return path
 
 
 def tiny_overrides(data_dir: Path, output_dir: Path) -> list[str]:

@@ -1,0 +1,78 @@
+"""What the quality metrics read for known image sets: `python -m gan_lightning.calibrate` (`make calibrate`).
+
+Each set of 10,000 images is scored against the 10,000 test images, like `evaluate` scores a generator:
+real training images (the floor a perfect generator reaches), one digit only (mode collapse), and noise.
+"""
+
+import json
+import logging
+from pathlib import Path
+
+import torch
+from hydra import compose, initialize_config_dir
+
+from gan_lightning.classifier import load_or_train_classifier
+from gan_lightning.config import CONF_DIR, exit_on_user_error
+from gan_lightning.data import load_mnist
+from gan_lightning.metrics import QualityMetrics
+
+log = logging.getLogger(__name__)
+COLUMNS = ("fid", "kid", "inception_score", "mode_kl", "mode_classes", "confidence")
+
+
+def _unit(images: torch.Tensor) -> torch.Tensor:
+    return images.unsqueeze(1).float() / 255
+
+
+def reference_sets(
+    train_images: torch.Tensor, train_labels: torch.Tensor, n: int, seed: int = 0
+) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    ones = train_images[train_labels == 1]
+    return {
+        "real training images": _unit(train_images[torch.randperm(len(train_images), generator=generator)[:n]]),
+        "one digit only (1s)": _unit(ones[torch.randint(len(ones), (n,), generator=generator)]),
+        "uniform noise": torch.rand(n, 1, 28, 28, generator=generator),
+    }
+
+
+def calibrate(metrics: QualityMetrics, real: torch.Tensor, sets: dict[str, torch.Tensor], batch: int = 1000) -> dict:
+    for start in range(0, len(real), batch):
+        metrics.update_real(real[start : start + batch])
+    results = {}
+    for name, images in sets.items():
+        for start in range(0, len(images), batch):
+            metrics.update_fake(images[start : start + batch])
+        results[name] = metrics.compute()
+        metrics.reset_fake()
+    return results
+
+
+def markdown_table(results: dict, classifier_hash: str) -> str:
+    lines = [f"| vs the 10k test images (classifier {classifier_hash}) | " + " | ".join(COLUMNS) + " |"]
+    lines.append("|---" * (len(COLUMNS) + 1) + "|")
+    for name, row in results.items():
+        lines.append(f"| {name} | " + " | ".join(f"{row[c]:.4g}" for c in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+@exit_on_user_error
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        paths = compose("train").paths
+    classifier, digest = load_or_train_classifier(paths.cache_dir, paths.data_dir)
+    train = load_mnist(paths.data_dir, train=True, download=False)
+    test = load_mnist(paths.data_dir, train=False, download=False)
+    results = calibrate(
+        QualityMetrics(classifier), _unit(test.data), reference_sets(train.data, train.targets, len(test.data))
+    )
+    out = Path(paths.log_dir) / "calibration.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"classifier_hash": digest, "results": results}, indent=2))
+    print(markdown_table(results, digest))
+    print(f"\n(written to {out})")
+
+
+if __name__ == "__main__":
+    main()

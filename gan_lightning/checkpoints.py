@@ -1,0 +1,67 @@
+"""Training checkpoints that describe themselves: they carry the run's composed config."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from gan_lightning.errors import GANError
+from gan_lightning.module import GAN
+
+CONFIG_KEY = "gan_lightning_config"
+
+
+class CheckpointError(GANError):
+    """A checkpoint is missing, unreadable or not one of ours."""
+
+
+class StoreConfig(pl.Callback):
+    """Writes the run's resolved config into every checkpoint, so `evaluate` and `sample` need nothing else."""
+
+    def __init__(self, cfg: DictConfig) -> None:
+        self.config = OmegaConf.to_container(cfg, resolve=True)
+
+    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
+        checkpoint[CONFIG_KEY] = self.config
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """Load a checkpoint file, or raise a CheckpointError that says what is wrong with it."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist; pass ckpt_path=<run folder>/checkpoints/last.ckpt")
+    try:
+        # Our own files hold Lightning's loop state and hyperparameters, which weights_only cannot read.
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # torch raises many types for truncated or foreign files
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or not a PyTorch file ({type(err).__name__}: {err})"
+        ) from err
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise CheckpointError(f"{path} is not a Lightning checkpoint (no state_dict)")
+    return checkpoint
+
+
+@dataclass
+class TrainedGAN:
+    model: GAN
+    config: dict
+    iteration: int
+
+
+def load_gan(path: str | Path) -> TrainedGAN:
+    """The trained GAN (in eval mode) in a checkpoint written by `train`, with its run config."""
+    checkpoint = read_checkpoint(path)
+    if CONFIG_KEY not in checkpoint:
+        raise CheckpointError(f"{path} was not written by gan_lightning.train (it stores no run config)")
+    config = checkpoint[CONFIG_KEY]
+    model: GAN = instantiate(config["model"])
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as err:
+        raise CheckpointError(f"{path} does not fit the model of its own config: {err}") from err
+    iteration = checkpoint.get("global_step", 0) // model.optimizer_steps_per_iteration
+    return TrainedGAN(model.eval(), config, iteration)

@@ -1,0 +1,105 @@
+"""`evaluate` and `sample` on a checkpoint from a few-iteration training run, and bad checkpoints."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gan_lightning.checkpoints import CheckpointError, load_gan
+from gan_lightning.train import train
+from tests.conftest import CONF_DIR
+
+ROOT = CONF_DIR.parent
+
+
+def run_module(module: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory, mnist_dir) -> Path:
+    from tests.conftest import compose_train, tiny_overrides
+
+    out = tmp_path_factory.mktemp("trained")
+    # 20 iterations: one epoch (16) ends inside, so a validation run scores val/fid for best.ckpt.
+    train(compose_train(*tiny_overrides(mnist_dir, out), "iterations=20", "test=false"))
+    return out / "checkpoints" / "last.ckpt"
+
+
+def test_training_keeps_the_best_checkpoint_by_fid(checkpoint):
+    assert (checkpoint.parent / "best.ckpt").exists()
+    state = torch.load(checkpoint.parent / "best.ckpt", map_location="cpu", weights_only=False)
+    assert any("val/fid" in str(key) for key in state["callbacks"])
+
+
+def test_evaluate_writes_metrics_json_and_grid(checkpoint, mnist_dir, tmp_path):
+    run = tmp_path / "eval"
+    data = [f"data.data_dir={mnist_dir}", "data.download=false", "data.val_size=64"]
+    result = run_module("gan_lightning.evaluate", f"ckpt_path={checkpoint}", *data, f"hydra.run.dir={run}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((run / "metrics.json").read_text())
+    assert report["iteration"] == 20 and len(report["classifier_hash"]) == 12
+    for name in ("test/d_real_acc", "test/d_fake_acc", "test/fid", "test/kid", "test/inception_score", "test/mode_kl"):
+        assert np.isfinite(report["metrics"][name]), name
+    assert 0 <= report["metrics"]["test/mode_classes"] <= 10
+    assert (run / "samples.png").stat().st_size > 0
+
+
+def test_sample_writes_the_promised_array(checkpoint, tmp_path):
+    out = tmp_path / "samples.npy"
+    result = run_module("gan_lightning.sample", f"ckpt_path={checkpoint}", "n=130", f"out={out}", "batch_size=50")
+    assert result.returncode == 0, result.stderr[-3000:]
+    images = np.load(out)
+    assert images.dtype == np.float32 and images.shape == (130, 28, 28)
+    assert images.min() >= 0 and images.max() <= 1 and images.std() > 0
+    assert out.with_suffix(".png").stat().st_size > 0
+
+
+def test_sample_is_reproducible_by_seed(checkpoint):
+    from gan_lightning.sample import generate
+
+    model = load_gan(checkpoint).model
+    np.testing.assert_array_equal(generate(model, 8, 1, 3, "cpu"), generate(model, 8, 1, 3, "cpu"))
+    assert not np.array_equal(generate(model, 8, 1, 8, "cpu"), generate(model, 8, 2, 8, "cpu"))
+
+
+def test_missing_checkpoint_is_one_clear_line(tmp_path):
+    result = run_module("gan_lightning.sample", f"ckpt_path={tmp_path / 'nope.ckpt'}", f"out={tmp_path / 's.npy'}")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip().splitlines()[-1].startswith(f"error: checkpoint {tmp_path / 'nope.ckpt'} does not exist")
+    )
+
+
+def test_corrupt_checkpoint_is_reported(checkpoint, tmp_path):
+    truncated = tmp_path / "truncated.ckpt"
+    truncated.write_bytes(checkpoint.read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_gan(truncated)
+    result = run_module("gan_lightning.evaluate", f"ckpt_path={truncated}", f"hydra.run.dir={tmp_path / 'run'}")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "is corrupt" in result.stderr.strip().splitlines()[-1]
+
+
+def test_foreign_checkpoint_is_reported(tmp_path):
+    foreign = tmp_path / "foreign.ckpt"
+    torch.save({"state_dict": {}}, foreign)
+    with pytest.raises(CheckpointError, match="not written by gan_lightning.train"):
+        load_gan(foreign)
+
+
+def test_resume_from_a_missing_checkpoint_is_refused(make_cfg, tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        train(make_cfg(f"ckpt_path={tmp_path / 'missing.ckpt'}"))

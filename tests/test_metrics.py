@@ -1,0 +1,69 @@
+"""The quality metrics behave as their definitions promise, on a tiny classifier trained on tiny data."""
+
+import pytest
+import torch
+
+from gan_lightning.calibrate import calibrate, reference_sets
+from gan_lightning.classifier import accuracy, load_or_train_classifier, train_classifier
+from gan_lightning.data import load_mnist
+from gan_lightning.metrics import ModeCoverage, QualityMetrics
+from tests.conftest import write_mnist
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    root = write_mnist(tmp_path_factory.mktemp("digits"), n_train=600, n_test=200)
+    train, test = load_mnist(root, train=True, download=False), load_mnist(root, train=False, download=False)
+    return root, train, test
+
+
+@pytest.fixture(scope="module")
+def classifier(digits):
+    model, test_accuracy = train_classifier(str(digits[0]), epochs=4, batch_size=32)
+    assert test_accuracy > 0.9  # the synthetic digits are easy
+    return model
+
+
+def unit(images: torch.Tensor) -> torch.Tensor:
+    return images.unsqueeze(1).float() / 255
+
+
+def test_classifier_is_cached_under_the_data_fingerprint(digits, tmp_path):
+    root, _, test = digits
+    first, digest = load_or_train_classifier(tmp_path, str(root))
+    again, same_digest = load_or_train_classifier(tmp_path, str(root))
+    assert digest == same_digest and len(list(tmp_path.glob("mnist_classifier-*.pt"))) == 1
+    assert accuracy(first, test.data, test.targets) == accuracy(again, test.data, test.targets)
+
+
+def test_fid_of_a_set_against_itself_is_about_zero(classifier, digits):
+    metrics = QualityMetrics(classifier, kid_subset_size=100)
+    images = unit(digits[2].data)
+    metrics.update_real(images)
+    metrics.update_fake(images)
+    results = metrics.compute()
+    assert abs(results["fid"]) < 1e-2
+    # KID compares random subsets of the two sets: unbiased, so zero within its spread.
+    assert abs(results["kid"]) < 3 * results["kid_std"]
+
+
+def test_real_vs_real_is_far_below_real_vs_noise(classifier, digits):
+    _, train, test = digits
+    sets = reference_sets(train.data, train.targets, n=200)
+    results = calibrate(QualityMetrics(classifier, kid_subset_size=100), unit(test.data), sets, batch=50)
+    real, noise = results["real training images"], results["uniform noise"]
+    assert real["fid"] * 10 < noise["fid"]
+    assert real["kid"] < noise["kid"]
+    assert real["inception_score"] > noise["inception_score"]
+
+
+def test_a_single_digit_shows_bad_mode_coverage(classifier, digits):
+    _, train, _ = digits
+    single = ModeCoverage(classifier)
+    single.update(unit(train.data[train.targets == 1]))
+    balanced = ModeCoverage(classifier)
+    balanced.update(unit(train.data))
+    single_result, balanced_result = single.compute(), balanced.compute()
+    assert int(single_result["classes"]) == 1
+    assert float(single_result["kl"]) > 2.0  # ln 10 = 2.30 for one class
+    assert int(balanced_result["classes"]) == 10 and float(balanced_result["kl"]) < 0.1
