@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The real MNIST: set GAN_DATA_DIR to a folder holding MNIST/raw; without it, data/ is used (and downloaded into).
 ARGS   ?=
 
-.PHONY: install train test test-full tensorboard lint clean classifier calibrate
+.PHONY: install train test test-full tensorboard lint clean classifier calibrate bench
 
 install: $(STAMP)
 
@@ -29,8 +29,8 @@ tensorboard: $(STAMP)
 	$(VENV)/bin/tensorboard --logdir outputs
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gan_lightning tests
-	$(VENV)/bin/ruff format --check gan_lightning tests
+	$(VENV)/bin/ruff check gan_lightning tests benchmarks
+	$(VENV)/bin/ruff format --check gan_lightning tests benchmarks
 
 clean:
 	rm -rf outputs/*/ .pytest_cache .ruff_cache gan_lightning.egg-info
@@ -41,3 +41,6 @@ classifier: $(STAMP)
 
 calibrate: $(STAMP)
 	$(PYTHON) -m gan_lightning.calibrate
+
+bench: $(STAMP)
+	$(PYTHON) benchmarks/bench_training.py $(ARGS)

@@ -30,7 +30,7 @@ class ImageTensor(Dataset):
         return self.images[index]
 
     def __getitems__(self, indices: list[int]) -> torch.Tensor:
-        return self.images[torch.as_tensor(indices)]
+        return self.images[torch.as_tensor(indices, device=self.images.device)]
 
 
 def keep_batch(batch: torch.Tensor) -> torch.Tensor:
@@ -134,8 +134,12 @@ class MNISTDataModule(pl.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
+        images = self.train_images
+        if self.trainer is not None and self.trainer.strategy.root_device.type == "cuda":
+            # 47 MB of uint8 on the GPU: batches are gathered there, nothing crosses the bus per step.
+            images = images.to(self.trainer.strategy.root_device)
         return DataLoader(
-            ImageTensor(self.train_images),
+            ImageTensor(images),
             batch_size=self.batch_size * self.draws_per_step,
             shuffle=True,
             drop_last=True,

@@ -23,6 +23,9 @@ class GAN(pl.LightningModule):
         d_optimizer: OptimizerFactory,
         latent_dim: int = 100,
         d_steps: int = 1,
+        compile: bool = False,
+        compile_mode: str | None = None,
+        fused_optimizer: bool = False,
     ) -> None:
         super().__init__()
         if d_steps < 1:
@@ -36,6 +39,7 @@ class GAN(pl.LightningModule):
         self.d_optimizer_factory = d_optimizer
         self.latent_dim = latent_dim
         self.d_steps = d_steps
+        self.compile_nets, self.compile_mode, self.fused_optimizer = compile, compile_mode, fused_optimizer
         self.accuracy = nn.ModuleDict(
             {f"{stage}_{kind}": BinaryAccuracy() for stage in ("val", "test") for kind in ("real", "fake")}
         )
@@ -55,21 +59,36 @@ class GAN(pl.LightningModule):
     def noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=self.device)
 
+    def configure_model(self) -> None:
+        # In-place nn.Module.compile keeps the state_dict keys, so checkpoints load in eager or compiled runs.
+        # mode="reduce-overhead" also captures CUDA graphs.
+        if self.compile_nets and not getattr(self, "_compiled", False):
+            self.generator.compile(mode=self.compile_mode)
+            self.discriminator.compile(mode=self.compile_mode)
+            self._compiled = True
+
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        extra = {"fused": True} if self.fused_optimizer else {}
         return [
-            self.g_optimizer_factory(self.generator.parameters()),
-            self.d_optimizer_factory(self.discriminator.parameters()),
+            self.g_optimizer_factory(self.generator.parameters(), **extra),
+            self.d_optimizer_factory(self.discriminator.parameters(), **extra),
         ]
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> None:
         g_opt, d_opt = self.optimizers()
+        # Statistics only on the iterations Lightning writes to the loggers: no per-step work or host syncs.
+        logging_now = self._logging_now()
         for real in batch.chunk(self.d_steps):
-            d_stats = self._discriminator_step(real, d_opt)
-        g_stats = self._generator_step(len(real), g_opt)
-        for name, value in {**d_stats, **g_stats}.items():
+            stats = self._discriminator_step(real, d_opt, measure=logging_now)
+        stats.update(self._generator_step(len(real), g_opt, measure=logging_now))
+        for name, value in stats.items():
             self.log(f"train/{name}", value, prog_bar=name in ("d_loss", "g_loss"))
 
-    def _discriminator_step(self, real: torch.Tensor, d_opt) -> dict[str, torch.Tensor]:
+    def _logging_now(self) -> bool:
+        every = self.trainer.log_every_n_steps
+        return bool(self.trainer.fast_dev_run) or (every > 0 and (self.iteration + 1) % every == 0)
+
+    def _discriminator_step(self, real: torch.Tensor, d_opt, measure: bool) -> dict[str, torch.Tensor]:
         with torch.no_grad():
             fake = self.generator(self.noise(len(real)))
         # D has no batch statistics, so one pass over reals and fakes together equals two passes.
@@ -79,6 +98,8 @@ class GAN(pl.LightningModule):
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_loss)
         d_opt.step()
+        if not measure:
+            return {}
         with torch.no_grad():
             real_prob, fake_prob = real_logits.sigmoid(), fake_logits.sigmoid()
             return {
@@ -91,16 +112,17 @@ class GAN(pl.LightningModule):
                 "divergence": (real_prob / (real_prob + fake_prob)).mean(),
             }
 
-    def _generator_step(self, n: int, g_opt) -> dict[str, torch.Tensor]:
+    def _generator_step(self, n: int, g_opt, measure: bool) -> dict[str, torch.Tensor]:
         with self.toggled_optimizer(g_opt):  # D's weights get no gradients they would not use
             g_loss = self.objective.generator_loss(self.discriminator(self.generator(self.noise(n))))
             g_opt.zero_grad(set_to_none=True)
             self.manual_backward(g_loss)
-            grad_norm = torch.nn.utils.get_total_norm(
-                [p.grad for p in self.generator.parameters() if p.grad is not None]
-            )
+            stats = {}
+            if measure:
+                grads = [p.grad for p in self.generator.parameters() if p.grad is not None]
+                stats = {"g_loss": g_loss.detach(), "g_grad_norm": torch.nn.utils.get_total_norm(grads)}
             g_opt.step()
-        return {"g_loss": g_loss.detach(), "g_grad_norm": grad_norm}
+        return stats
 
     def _evaluation_step(self, real: torch.Tensor, stage: str) -> dict[str, torch.Tensor]:
         """The tutorial's evaluation done right: eval mode, pixels in [0, 1], as many fakes as reals.

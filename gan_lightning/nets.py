@@ -27,7 +27,9 @@ class MLPGenerator(nn.Module):
         layers: list[nn.Module] = []
         width = latent_dim
         for size, p in zip(hidden, dropout, strict=True):
-            layers += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.LeakyReLU(0.01), nn.Dropout(p)]
+            layers += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.LeakyReLU(0.01)]
+            if p > 0:
+                layers.append(nn.Dropout(p))
             width = size
         layers += [nn.Linear(width, IMAGE_PIXELS), nn.Sigmoid(), nn.Unflatten(1, IMAGE_SHAPE)]
         self.net = nn.Sequential(*layers)

@@ -8,6 +8,7 @@ import logging
 
 import hydra
 import pytorch_lightning as pl
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
@@ -52,11 +53,16 @@ def log_final_metrics(
             logger.log_hyperparams(params, metrics=final)
 
 
-def train(cfg: DictConfig) -> dict[str, float]:
-    """Train, validate once more on the final weights, and test the configured GAN; return the metrics."""
+def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str, float]:
+    """Train, validate once more on the final weights, and test the configured GAN; return the metrics.
+
+    `extra_callbacks` join the configured ones (benchmarks use it to time the real path).
+    """
     check_config(cfg)
     if cfg.get("ckpt_path"):
         read_checkpoint(cfg.ckpt_path)  # a clear message now rather than a library traceback later
+    if cfg.get("torch_threads"):
+        torch.set_num_threads(cfg.torch_threads)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
@@ -65,7 +71,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if cfg.get("iterations"):
         # Users count iterations; Lightning's max_steps counts every optimizer step.
         budget = {"max_steps": cfg.iterations * model.optimizer_steps_per_iteration, "max_epochs": -1}
-    callbacks = [*instantiate_group(cfg.get("callbacks")), StoreConfig(cfg)]
+    callbacks = [*instantiate_group(cfg.get("callbacks")), StoreConfig(cfg), *extra_callbacks]
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=instantiate_group(cfg.get("logger")), **budget)
     for logger in trainer.loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
