@@ -11,7 +11,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from torchvision.utils import make_grid, save_image
 
 from gan_lightning.classifier import load_or_train_classifier
-from gan_lightning.errors import ConfigError
+from gan_lightning.errors import ConfigError, DivergenceError
 from gan_lightning.metrics import QualityMetrics
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,23 @@ class IterationCheckpoint(ModelCheckpoint):
         super().setup(trainer, pl_module, stage)
         if self.every_n_iterations:
             self._every_n_train_steps = self.every_n_iterations * pl_module.optimizer_steps_per_iteration
+
+    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+        trainer.lightning_module.raise_if_diverged()  # never write weights that went NaN
+        super()._save_checkpoint(trainer, filepath)
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        if isinstance(exception, DivergenceError):
+            return  # the weights are unusable; the last good checkpoints stay as they are
+        try:
+            super().on_exception(trainer, pl_module, exception)
+        except DivergenceError:
+            return
+        if self.save_on_exception and self.last_model_path:
+            log.warning(
+                "Stopped by %s at iteration %d; saved %s. Resume with ckpt_path=%s",
+                type(exception).__name__, pl_module.iteration, self.last_model_path, self.last_model_path,
+            )  # fmt: skip
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # Lightning skips the final save once any `last` exists, even one from an earlier iteration.

@@ -6,7 +6,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from gan_lightning.errors import ConfigError, GANError
 
@@ -57,6 +60,10 @@ def exit_on_user_error(entry: Callable) -> Callable:
             return entry(*args, **kwargs)
         except GANError as err:
             log.error("%s", err)
+            if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+                raise  # Hydra marks this job failed and runs the others
             sys.exit(f"error: {err}")
+        except SIGTERMException:
+            sys.exit("stopped by SIGTERM; the checkpoint saved on the way out is logged above")
 
     return wrapper

@@ -64,12 +64,12 @@ def load_mnist(root: str | Path, train: bool, download: bool) -> MNIST:
         raise DataError(_missing_message(root, "download is off: data.download=false"))
     try:
         return MNIST(str(root), train=train, download=download)
-    except (RuntimeError, OSError) as err:
+    # torchvision asserts on a wrong magic number and fails to reshape a file of the wrong length.
+    except (RuntimeError, OSError, AssertionError, ValueError) as err:
         if len(present) < len(RAW_FILES):
             raise DataError(_missing_message(root, f"download failed: {err}")) from err
-        raise DataError(f"MNIST files in {raw} could not be read ({err}); replace them with intact copies") from err
-    except (AssertionError, ValueError) as err:  # torchvision asserts on a wrong magic number or length
-        raise DataError(f"MNIST files in {raw} are corrupt ({err or type(err).__name__}); replace them") from err
+        reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        raise DataError(f"MNIST files in {raw} are corrupt or unreadable ({reason}); replace them") from err
 
 
 class MNISTDataModule(pl.LightningDataModule):

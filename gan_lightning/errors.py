@@ -11,3 +11,7 @@ class ConfigError(GANError, ValueError):
 
 class DataError(GANError):
     """The dataset is missing or unreadable; the message names the folder and the fix."""
+
+
+class DivergenceError(GANError):
+    """A loss became NaN or infinite; the weights after that iteration are unusable."""

@@ -31,7 +31,7 @@ def evaluate(cfg: DictConfig) -> dict:
     grid = SampleGrid(dirpath=str(output_dir)).grid(trained.model)
     SampleGrid.save(grid, output_dir / "samples.png")
     report = {
-        "ckpt_path": str(Path(cfg.ckpt_path).resolve()),
+        "ckpt_path": str(trained.path),
         "iteration": trained.iteration,
         "classifier_hash": quality.classifier_hash,
         "metrics": {name: float(value) for name, value in metrics.items()},

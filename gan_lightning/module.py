@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torchmetrics.classification import BinaryAccuracy
 
-from gan_lightning.errors import ConfigError
+from gan_lightning.errors import ConfigError, DivergenceError
 from gan_lightning.losses import BinaryCrossEntropyObjective
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
@@ -40,6 +40,7 @@ class GAN(pl.LightningModule):
         self.latent_dim = latent_dim
         self.d_steps = d_steps
         self.compile_nets, self.compile_mode, self.fused_optimizer = compile, compile_mode, fused_optimizer
+        self._first_bad: torch.Tensor | None = None
         self.accuracy = nn.ModuleDict(
             {f"{stage}_{kind}": BinaryAccuracy() for stage in ("val", "test") for kind in ("real", "fake")}
         )
@@ -79,16 +80,44 @@ class GAN(pl.LightningModule):
         # Statistics only on the iterations Lightning writes to the loggers: no per-step work or host syncs.
         logging_now = self._logging_now()
         for real in batch.chunk(self.d_steps):
-            stats = self._discriminator_step(real, d_opt, measure=logging_now)
-        stats.update(self._generator_step(len(real), g_opt, measure=logging_now))
-        for name, value in stats.items():
-            self.log(f"train/{name}", value, prog_bar=name in ("d_loss", "g_loss"))
+            d_loss, stats = self._discriminator_step(real, d_opt, measure=logging_now)
+        g_loss, g_stats = self._generator_step(len(real), g_opt, measure=logging_now)
+        self._watch_finite(d_loss, g_loss)
+        if logging_now:
+            self.raise_if_diverged()
+            for name, value in {**stats, **g_stats}.items():
+                self.log(f"train/{name}", value, prog_bar=name in ("d_loss", "g_loss"))
+
+    def _watch_finite(self, d_loss: torch.Tensor, g_loss: torch.Tensor) -> None:
+        """Note the first non-finite loss on the device: no host sync in the step."""
+        losses = torch.stack([d_loss.detach(), g_loss.detach()])
+        if self._first_bad is None:
+            self._first_bad = torch.full((2,), -1, dtype=torch.long, device=losses.device)
+            self._bad_values = torch.zeros(2, device=losses.device)
+        new = ~torch.isfinite(losses) & (self._first_bad < 0)
+        self._first_bad = torch.where(new, self.iteration, self._first_bad)
+        self._bad_values = torch.where(new, losses, self._bad_values)
+
+    def raise_if_diverged(self) -> None:
+        """Raise DivergenceError if a loss went non-finite (a host sync: on logging iterations and checkpoints)."""
+        if self._first_bad is None or not bool((self._first_bad >= 0).any()):
+            return
+        first = [
+            (int(i), name, float(v))
+            for i, name, v in zip(self._first_bad, ("d_loss", "g_loss"), self._bad_values, strict=True)
+            if i >= 0
+        ]
+        iteration, name, value = min(first)
+        raise DivergenceError(
+            f"training diverged: {name} became {value} at iteration {iteration + 1}; the run stops, and the "
+            f"checkpoints written before it are kept (lower the learning rates or change the loss)"
+        )
 
     def _logging_now(self) -> bool:
         every = self.trainer.log_every_n_steps
         return bool(self.trainer.fast_dev_run) or (every > 0 and (self.iteration + 1) % every == 0)
 
-    def _discriminator_step(self, real: torch.Tensor, d_opt, measure: bool) -> dict[str, torch.Tensor]:
+    def _discriminator_step(self, real: torch.Tensor, d_opt, measure: bool) -> tuple[torch.Tensor, dict]:
         with torch.no_grad():
             fake = self.generator(self.noise(len(real)))
         # D has no batch statistics, so one pass over reals and fakes together equals two passes.
@@ -99,10 +128,10 @@ class GAN(pl.LightningModule):
         self.manual_backward(d_loss)
         d_opt.step()
         if not measure:
-            return {}
+            return d_loss, {}
         with torch.no_grad():
             real_prob, fake_prob = real_logits.sigmoid(), fake_logits.sigmoid()
-            return {
+            return d_loss, {
                 "d_real_loss": real_loss.detach(),
                 "d_fake_loss": fake_loss.detach(),
                 "d_loss": d_loss.detach(),
@@ -112,7 +141,7 @@ class GAN(pl.LightningModule):
                 "divergence": (real_prob / (real_prob + fake_prob)).mean(),
             }
 
-    def _generator_step(self, n: int, g_opt, measure: bool) -> dict[str, torch.Tensor]:
+    def _generator_step(self, n: int, g_opt, measure: bool) -> tuple[torch.Tensor, dict]:
         with self.toggled_optimizer(g_opt):  # D's weights get no gradients they would not use
             g_loss = self.objective.generator_loss(self.discriminator(self.generator(self.noise(n))))
             g_opt.zero_grad(set_to_none=True)
@@ -122,7 +151,7 @@ class GAN(pl.LightningModule):
                 grads = [p.grad for p in self.generator.parameters() if p.grad is not None]
                 stats = {"g_loss": g_loss.detach(), "g_grad_norm": torch.nn.utils.get_total_norm(grads)}
             g_opt.step()
-        return stats
+        return g_loss, stats
 
     def _evaluation_step(self, real: torch.Tensor, stage: str) -> dict[str, torch.Tensor]:
         """The tutorial's evaluation done right: eval mode, pixels in [0, 1], as many fakes as reals.

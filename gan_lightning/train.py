@@ -5,6 +5,7 @@ python -m gan_lightning.train -m loss=minimax,nonsaturating seed=1,2
 """
 
 import logging
+from pathlib import Path
 
 import hydra
 import pytorch_lightning as pl
@@ -14,8 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from gan_lightning.callbacks import SampleQuality
-from gan_lightning.checkpoints import StoreConfig, read_checkpoint
+from gan_lightning.checkpoints import StoreConfig, check_compatible, read_checkpoint, resolve_ckpt_path
 from gan_lightning.config import check_config, exit_on_user_error
+from gan_lightning.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +55,37 @@ def log_final_metrics(
             logger.log_hyperparams(params, metrics=final)
 
 
+def check_writable(folder: str) -> Path:
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write_test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise ConfigError(f"paths.output_dir {path} is not a writable folder ({err.strerror or err})") from err
+    return path
+
+
 def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str, float]:
     """Train, validate once more on the final weights, and test the configured GAN; return the metrics.
 
     `extra_callbacks` join the configured ones (benchmarks use it to time the real path).
     """
     check_config(cfg)
-    if cfg.get("ckpt_path"):
-        read_checkpoint(cfg.ckpt_path)  # a clear message now rather than a library traceback later
+    output_dir = check_writable(cfg.paths.output_dir)
     if cfg.get("torch_threads"):
         torch.set_num_threads(cfg.torch_threads)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model)
+    ckpt_path = None
+    if cfg.get("ckpt_path"):
+        # Checked now, with a message that says what is wrong, rather than deep inside Lightning later.
+        ckpt_path = resolve_ckpt_path(str(cfg.ckpt_path), Path(cfg.paths.log_dir) / cfg.task_name)
+        check_compatible(read_checkpoint(ckpt_path), model, ckpt_path)
+        log.info("Resuming from %s", ckpt_path)
     budget = {}
     if cfg.get("iterations"):
         # Users count iterations; Lightning's max_steps counts every optimizer step.
@@ -75,7 +94,12 @@ def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str,
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=instantiate_group(cfg.get("logger")), **budget)
     for logger in trainer.loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    except BaseException as err:
+        # A run folder says why it ended early; sweep summaries and people read this file.
+        (output_dir / "FAILED").write_text(f"{type(err).__name__}: {err}\n")
+        raise
     log.info("Trained %d iterations in %d epochs", model.iteration, trainer.current_epoch)
     # Each stage replaces trainer.callback_metrics, so collect them stage by stage.
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
