@@ -4,7 +4,9 @@ python -m gan_lightning.train loss=nonsaturating
 python -m gan_lightning.train -m loss=minimax,nonsaturating seed=1,2
 """
 
+import json
 import logging
+import time
 from pathlib import Path
 
 import hydra
@@ -70,10 +72,33 @@ def check_writable(folder: str) -> Path:
 def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str, float]:
     """Train, validate once more on the final weights, and test the configured GAN; return the metrics.
 
+    Writes metrics.json into the run folder, or FAILED with the reason when the run ends early.
     `extra_callbacks` join the configured ones (benchmarks use it to time the real path).
     """
     check_config(cfg)
     output_dir = check_writable(cfg.paths.output_dir)
+    started = time.perf_counter()
+    try:
+        metrics, iterations, classifier_hash = fit_and_test(cfg, list(extra_callbacks))
+    except BaseException as err:
+        # A run folder says why it ended early; sweep summaries and people read this file.
+        (output_dir / "FAILED").write_text(f"{type(err).__name__}: {err}\n")
+        raise
+    summary = {
+        "iterations": iterations,
+        "wall_time_s": round(time.perf_counter() - started, 1),
+        "classifier_hash": classifier_hash,
+        "metrics": metrics,
+    }
+    (output_dir / "metrics.json").write_text(json.dumps(summary, indent=2))
+    log.info("Final metrics: %s", {name: round(value, 4) for name, value in sorted(metrics.items())})
+    if classifier_hash:
+        log.info("Quality metrics from feature classifier %s", classifier_hash)
+    log.info("Run folder: %s", output_dir)
+    return metrics
+
+
+def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[dict[str, float], int, str | None]:
     if cfg.get("torch_threads"):
         torch.set_num_threads(cfg.torch_threads)
     if cfg.get("seed") is not None:
@@ -94,12 +119,7 @@ def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str,
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=instantiate_group(cfg.get("logger")), **budget)
     for logger in trainer.loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-    try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
-    except BaseException as err:
-        # A run folder says why it ended early; sweep summaries and people read this file.
-        (output_dir / "FAILED").write_text(f"{type(err).__name__}: {err}\n")
-        raise
+    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
     log.info("Trained %d iterations in %d epochs", model.iteration, trainer.current_epoch)
     # Each stage replaces trainer.callback_metrics, so collect them stage by stage.
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
@@ -111,11 +131,7 @@ def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str,
     quality = next((c for c in trainer.callbacks if isinstance(c, SampleQuality)), None)
     classifier_hash = quality.classifier_hash if quality else None
     log_final_metrics(trainer, cfg, metrics, classifier_hash)
-    log.info("Final metrics: %s", {name: round(value, 4) for name, value in sorted(metrics.items())})
-    if classifier_hash:
-        log.info("Quality metrics from feature classifier %s", classifier_hash)
-    log.info("Run folder: %s", cfg.paths.output_dir)
-    return metrics
+    return metrics, model.iteration, classifier_hash
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")

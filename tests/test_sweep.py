@@ -1,0 +1,134 @@
+"""Sweeps through Hydra's engines, their summary, and TensorBoard serving a run."""
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from gan_lightning.sweep import write_summary
+from tests.conftest import CONF_DIR, tiny_overrides
+
+ROOT = CONF_DIR.parent
+
+
+def multirun(mnist_dir: Path, sweep: Path, *args: str) -> subprocess.CompletedProcess:
+    overrides = [o for o in tiny_overrides(mnist_dir, sweep) if not o.startswith("paths.output_dir")]
+    return subprocess.run(
+        [sys.executable, "-m", "gan_lightning.train", "-m", *overrides, "test=false", f"hydra.sweep.dir={sweep}", *args],  # noqa: E501
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )  # fmt: skip
+
+
+def summary_rows(sweep: Path) -> list[dict]:
+    with open(sweep / "summary.csv") as file:
+        return list(csv.DictReader(file))
+
+
+def test_two_losses_two_seeds_summary(mnist_dir, tmp_path):
+    sweep = tmp_path / "sweep"
+    result = multirun(mnist_dir, sweep, "loss=minimax,nonsaturating", "seed=1,2", "iterations=20")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = summary_rows(sweep)
+    assert len(rows) == 4 and {row["status"] for row in rows} == {"completed"}
+    assert {row["group"] for row in rows} == {"loss=minimax", "loss=nonsaturating"}
+    assert all(float(row["val/fid"]) > 0 and int(row["iterations"]) == 20 for row in rows)
+    markdown = (sweep / "summary.md").read_text()
+    for loss in ("minimax", "nonsaturating"):
+        group_line = next(line for line in markdown.splitlines() if line.startswith(f"| loss={loss} | 2 |"))
+        assert "±" in group_line  # mean ± std over the two seeds
+    assert (sweep / "curves.png").stat().st_size > 10_000
+
+
+def test_summary_lists_a_failed_job_with_its_error(mnist_dir, tmp_path):
+    sweep = tmp_path / "sweep"
+    result = multirun(mnist_dir, sweep, "iterations=20", "trainer.log_every_n_steps=1", "loss.d_optimizer.lr=1e30,1e-3")
+    assert result.returncode != 0
+    rows = {row["job"]: row for row in summary_rows(sweep)}
+    assert rows["0"]["status"] == "failed" and "DivergenceError" in rows["0"]["error"]
+    assert rows["1"]["status"] == "completed" and float(rows["1"]["val/fid"]) > 0
+    assert write_summary(sweep)[1].status == "completed"  # the same by hand
+
+
+def test_joblib_launcher_runs_jobs_in_parallel_processes(mnist_dir, tmp_path):
+    sweep = tmp_path / "sweep"
+    result = multirun(mnist_dir, sweep, "hydra/launcher=parallel", "torch_threads=1", "seed=1,2", "iterations=10")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [row["status"] for row in summary_rows(sweep)] == ["completed", "completed"]
+    assert "Joblib" in result.stdout + result.stderr
+
+
+def test_optuna_search_minimizes_validation_fid(mnist_dir, tmp_path):
+    sweep = tmp_path / "sweep"
+    result = multirun(
+        mnist_dir, sweep, "hparams_search=fid_optuna", "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.sampler.n_startup_trials=2", "iterations=20",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    best = (sweep / "optimization_results.yaml").read_text()
+    assert "best_params" in best and "best_value" in best
+    assert len(summary_rows(sweep)) == 2
+
+
+def test_slurm_launcher_config_composes():
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=["hydra/launcher=slurm"], return_hydra_config=True)
+    assert cfg.hydra.launcher._target_.endswith("SlurmLauncher")
+    assert cfg.hydra.launcher.gpus_per_node == 1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_tensorboard_serves_scalars_and_samples(make_cfg, tmp_path):
+    from gan_lightning.train import train
+
+    train(make_cfg("test=false"))
+    port = free_port()
+    tensorboard = str(Path(sys.executable).parent / "tensorboard")
+    server = subprocess.Popen(
+        [tensorboard, "--logdir", str(tmp_path / "run"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/data/plugin"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                tags = get_json(f"{base}/scalars/tags")
+                if tags:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "tensorboard did not come up"
+            time.sleep(0.5)
+        run, scalar_tags = next(iter(tags.items()))
+        assert {"train/d_loss", "train/g_loss", "train/divergence", "val/fid"} <= set(scalar_tags)
+        images = get_json(f"{base}/images/images?run={run}&tag=samples")
+        with urllib.request.urlopen(f"{base}/images/individualImage?{images[-1]['query']}", timeout=10) as response:
+            assert response.read(8) == b"\x89PNG\r\n\x1a\n"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_the_tutorial_sweep_composes_six_jobs():
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=["experiment=minimax_vs_nonsaturating"], return_hydra_config=True)
+    assert dict(cfg.hydra.sweeper.params) == {"loss": "minimax,nonsaturating", "seed": "1,2,3"}
