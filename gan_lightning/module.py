@@ -1,7 +1,9 @@
 """The GAN as a LightningModule with manual optimization: `d_steps` D updates, then one G update."""
 
+import random
 from collections.abc import Callable
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch import nn
@@ -11,6 +13,11 @@ from gan_lightning.errors import ConfigError, DivergenceError
 from gan_lightning.losses import BinaryCrossEntropyObjective
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
+
+
+def _numpy_state_to_plain(state: tuple) -> tuple:
+    name, keys, position, has_gauss, cached = state
+    return name, torch.from_numpy(keys.copy()), int(position), int(has_gauss), float(cached)
 
 
 class GAN(pl.LightningModule):
@@ -53,6 +60,27 @@ class GAN(pl.LightningModule):
     def iteration(self) -> int:
         """Completed GAN iterations. Lightning's global_step counts every optimizer step, D's and G's."""
         return self.global_step // self.optimizer_steps_per_iteration
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # Lightning does not keep the random streams; a resumed run continues them instead of reseeding.
+        checkpoint["rng_states"] = {
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "python": random.getstate(),
+            # As tensors and plain values: Lightning reads checkpoints with torch.load(weights_only=True).
+            "numpy": _numpy_state_to_plain(np.random.get_state()),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        states = checkpoint.get("rng_states")
+        if states is None:
+            return
+        torch.set_rng_state(states["torch"])
+        if states["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(states["cuda"])
+        random.setstate(states["python"])
+        name, keys, position, has_gauss, cached = states["numpy"]
+        np.random.set_state((name, keys.numpy(), position, has_gauss, cached))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.generator(z)

@@ -179,3 +179,15 @@ def test_ddp_on_two_cpu_processes_writes_one_run_folder(mnist_dir, tmp_path):
     ]
     assert len(list((run / "samples").iterdir())) == 1
     assert iteration_of(run / "checkpoints" / "last.ckpt") == 10
+
+
+def test_checkpoints_carry_the_random_streams(make_cfg):
+    from hydra.utils import instantiate
+
+    model = instantiate(make_cfg().model)
+    checkpoint: dict = {}
+    model.on_save_checkpoint(checkpoint)
+    expected = torch.randn(4)
+    torch.randn(100)  # the stream moves on
+    model.on_load_checkpoint(checkpoint)
+    torch.testing.assert_close(torch.randn(4), expected, rtol=0, atol=0)
