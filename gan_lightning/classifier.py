@@ -63,7 +63,13 @@ def train_classifier(
     """Train on the 60k training images; return the model and its accuracy on the 10k test images."""
     train, test = load_mnist(data_dir, train=True, download=False), load_mnist(data_dir, train=False, download=False)
     generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
+    # The classifier may be trained in the middle of a GAN run: keep that run's random stream untouched.
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return _train(train, test, generator, epochs, batch_size)
+
+
+def _train(train, test, generator: torch.Generator, epochs: int, batch_size: int) -> tuple[MNISTClassifier, float]:
     model = MNISTClassifier()
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     steps = epochs * (len(train.data) // batch_size)

@@ -2,6 +2,8 @@
 
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ from omegaconf import DictConfig
 import gan_lightning.config  # noqa: F401  (registers the resolvers the configs use)
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+ROOT = CONF_DIR.parent
 TRAIN_IMAGES, TEST_IMAGES, VAL_IMAGES = 320, 64, 64
 
 
@@ -72,6 +75,21 @@ def tiny_overrides(data_dir: Path, output_dir: Path) -> list[str]:
         "callbacks.sample_grid.every_n_iterations=3",
         f"paths.output_dir={output_dir}",
     ]
+
+
+def cli_overrides(data_dir: Path) -> list[str]:
+    """tiny_overrides for the command line, where paths.output_dir stays Hydra's own run folder."""
+    return [o for o in tiny_overrides(data_dir, Path("unused")) if not o.startswith("paths.output_dir")]
+
+
+def subprocess_env(extra: dict | None = None) -> dict:
+    return {**os.environ, "PYTHONWARNINGS": "ignore", **(extra or {})}
+
+
+def run_module(module: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m module args...` from the project root, as a user runs it."""
+    command = [sys.executable, "-m", module, *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, env=subprocess_env(env))
 
 
 def compose_train(*overrides: str) -> DictConfig:

@@ -1,29 +1,12 @@
 """The real command line in a subprocess, as users run it."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
-from tests.conftest import tiny_overrides
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import cli_overrides, run_module
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gan_lightning.train", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})},
-    )
-
-
-def cli_overrides(mnist_dir: Path) -> list[str]:
-    # paths.output_dir stays Hydra's own run folder here, as on the command line.
-    return [o for o in tiny_overrides(mnist_dir, Path("unused")) if not o.startswith("paths.output_dir")]
+    return run_module("gan_lightning.train", *args, env=env)
 
 
 def test_train_command_writes_its_run_folder(mnist_dir, tmp_path):

@@ -1,9 +1,6 @@
 """`evaluate` and `sample` on a checkpoint from a few-iteration training run, and bad checkpoints."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,26 +9,11 @@ import torch
 
 from gan_lightning.checkpoints import CheckpointError, load_gan
 from gan_lightning.train import train
-from tests.conftest import CONF_DIR
-
-ROOT = CONF_DIR.parent
-
-
-def run_module(module: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})},
-    )
+from tests.conftest import compose_train, run_module, tiny_overrides
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory, mnist_dir) -> Path:
-    from tests.conftest import compose_train, tiny_overrides
-
     out = tmp_path_factory.mktemp("trained")
     # 20 iterations: one epoch (16) ends inside, so a validation run scores val/fid for best.ckpt.
     train(compose_train(*tiny_overrides(mnist_dir, out), "iterations=20", "test=false"))

@@ -67,3 +67,11 @@ def test_a_single_digit_shows_bad_mode_coverage(classifier, digits):
     assert int(single_result["classes"]) == 1
     assert float(single_result["kl"]) > 2.0  # ln 10 = 2.30 for one class
     assert int(balanced_result["classes"]) == 10 and float(balanced_result["kl"]) < 0.1
+
+
+def test_training_the_classifier_leaves_the_global_random_stream_alone(digits):
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    train_classifier(str(digits[0]), epochs=1, batch_size=64)
+    torch.testing.assert_close(torch.rand(3), expected, rtol=0, atol=0)

@@ -1,6 +1,5 @@
 """Runs survive kills and signals, resume exactly, stop on divergence, and refuse bad input early."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,20 +14,17 @@ from gan_lightning.checkpoints import CheckpointError
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import ConfigError, DataError, DivergenceError
 from gan_lightning.train import train
-from tests.conftest import CONF_DIR, tiny_overrides, write_mnist
-
-ROOT = CONF_DIR.parent
+from tests.conftest import ROOT, cli_overrides, run_module, subprocess_env, write_mnist
 
 
 def start_training(mnist_dir: Path, run: Path, *args: str) -> subprocess.Popen:
-    overrides = [o for o in tiny_overrides(mnist_dir, run) if not o.startswith("paths.output_dir")]
     return subprocess.Popen(
-        [sys.executable, "-m", "gan_lightning.train", *overrides, f"hydra.run.dir={run}", *args],
+        [sys.executable, "-m", "gan_lightning.train", *cli_overrides(mnist_dir), f"hydra.run.dir={run}", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,  # Hydra logs to stdout, Python and Lightning to stderr
         text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        env=subprocess_env(),
     )
 
 
@@ -114,11 +110,9 @@ def test_divergence_stops_with_iteration_and_keeps_good_checkpoints(make_cfg, tm
 
 def test_multirun_keeps_the_jobs_that_did_not_diverge(mnist_dir, tmp_path):
     sweep = tmp_path / "sweep"
-    overrides = [o for o in tiny_overrides(mnist_dir, tmp_path) if not o.startswith("paths.output_dir")]
-    result = subprocess.run(
-        [sys.executable, "-m", "gan_lightning.train", "-m", *overrides, "iterations=20", "test=false",
-         "trainer.log_every_n_steps=1", "loss.d_optimizer.lr=1e30,1e-3", f"hydra.sweep.dir={sweep}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    result = run_module(
+        "gan_lightning.train", "-m", *cli_overrides(mnist_dir), "iterations=20", "test=false",
+        "trainer.log_every_n_steps=1", "loss.d_optimizer.lr=1e30,1e-3", f"hydra.sweep.dir={sweep}",
     )  # fmt: skip
     assert result.returncode != 0  # the sweep reports its failure...
     assert (sweep / "0" / "FAILED").exists()

@@ -36,7 +36,7 @@ def test_compiled_and_eager_training_give_the_same_losses(make_cfg, tmp_path):
 
 
 def test_fused_adam_gives_the_same_losses(make_cfg, tmp_path):
-    plain = run_losses(make_cfg, tmp_path, "plain")
+    plain = run_losses(make_cfg, tmp_path, "plain", "fused_optimizer=false")
     fused = run_losses(make_cfg, tmp_path, "fused", "fused_optimizer=true")
     for tag in plain:
         torch.testing.assert_close(fused[tag], plain[tag], rtol=1e-4, atol=1e-5)
@@ -49,3 +49,8 @@ def test_torch_threads_is_applied(make_cfg, tmp_path):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_mixed_precision_trains_with_finite_losses(make_cfg, tmp_path):
+    losses = run_losses(make_cfg, tmp_path, "bf16", "trainer.precision=bf16-mixed")
+    assert all(len(values) == 3 and all(abs(v) < 1e3 for v in values) for values in losses.values())

@@ -2,7 +2,6 @@
 
 import csv
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -14,17 +13,13 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from gan_lightning.sweep import write_summary
-from tests.conftest import CONF_DIR, tiny_overrides
-
-ROOT = CONF_DIR.parent
+from tests.conftest import CONF_DIR, cli_overrides, run_module
 
 
 def multirun(mnist_dir: Path, sweep: Path, *args: str) -> subprocess.CompletedProcess:
-    overrides = [o for o in tiny_overrides(mnist_dir, sweep) if not o.startswith("paths.output_dir")]
-    return subprocess.run(
-        [sys.executable, "-m", "gan_lightning.train", "-m", *overrides, "test=false", f"hydra.sweep.dir={sweep}", *args],  # noqa: E501
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )  # fmt: skip
+    return run_module(
+        "gan_lightning.train", "-m", *cli_overrides(mnist_dir), "test=false", f"hydra.sweep.dir={sweep}", *args
+    )
 
 
 def summary_rows(sweep: Path) -> list[dict]:
