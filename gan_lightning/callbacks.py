@@ -95,11 +95,12 @@ class SampleGrid(pl.Callback):
 
     def grid(self, pl_module: pl.LightningModule) -> torch.Tensor:
         z = torch.randn(self.rows * self.cols, pl_module.latent_dim, generator=torch.Generator().manual_seed(self.seed))
-        was_training = pl_module.generator.training
-        pl_module.generator.eval()
+        sampler = pl_module.sampler
+        was_training = sampler.training
+        sampler.eval()
         with torch.no_grad():
-            images = pl_module.generator(z.to(pl_module.device)).cpu()
-        pl_module.generator.train(was_training)
+            images = sampler(z.to(pl_module.device)).cpu()
+        sampler.train(was_training)
         return make_grid(images, nrow=self.cols, padding=2, pad_value=0.5)
 
     @staticmethod

@@ -58,8 +58,15 @@ def check_compatible(checkpoint: dict, model: torch.nn.Module, path: str | Path)
                 f"{tuple(expected[name].shape)} here{hint}"
             )
     missing = sorted(set(expected) - set(checkpoint["state_dict"]))
+    unexpected = sorted(set(checkpoint["state_dict"]) - set(expected))
+    if any(name.startswith("generator_ema.") for name in missing):
+        raise CheckpointError(f"{path} was trained without ema (no averaged generator in it); resume with ema=null")
+    if any(name.startswith("generator_ema.") for name in unexpected):
+        raise CheckpointError(f"{path} was trained with ema (it holds an averaged generator); resume with ema=<decay>")
     if missing:
         raise CheckpointError(f"{path} does not fit this config: it lacks {missing[0]} (another model?)")
+    if unexpected:
+        raise CheckpointError(f"{path} does not fit this config: it has {unexpected[0]}, which this model lacks")
 
 
 def read_checkpoint(path: str | Path) -> dict:

@@ -26,6 +26,9 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("loss.g_optimizer.lr", lambda v: v > 0, "a positive number"),
     ("loss.d_optimizer.lr", lambda v: v > 0, "a positive number"),
     ("loss.d_steps", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1"),
+    ("loss.objective.gp_weight", lambda v: v >= 0, "a number >= 0"),
+    ("ema", lambda v: v is None or 0 < v < 1, "null (off) or a decay between 0 and 1, e.g. 0.999"),
+    ("r1_gamma", lambda v: v >= 0, "a number >= 0 (0: no R1 penalty)"),
     ("data.batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
     ("data.eval_batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
     ("iterations", lambda v: v is None or (isinstance(v, int) and v > 0), "null or a positive integer"),
@@ -58,12 +61,24 @@ def exit_on_user_error(entry: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return entry(*args, **kwargs)
-        except GANError as err:
-            log.error("%s", err)
-            if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
-                raise  # Hydra marks this job failed and runs the others
-            sys.exit(f"error: {err}")
         except SIGTERMException:
             sys.exit("stopped by SIGTERM; the checkpoint saved on the way out is logged above")
+        except Exception as raised:
+            err = user_error(raised)
+            if err is None:
+                raise
+            log.error("%s", err)
+            if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+                raise err from None  # Hydra marks this job failed and runs the others
+            sys.exit(f"error: {err}")
 
     return wrapper
+
+
+def user_error(err: BaseException | None) -> GANError | None:
+    """The GANError behind err: err itself, or the cause that hydra.utils.instantiate wrapped it in."""
+    while err is not None:
+        if isinstance(err, GANError):
+            return err
+        err = err.__cause__
+    return None

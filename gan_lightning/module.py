@@ -9,8 +9,10 @@ import torch
 from torch import nn
 from torchmetrics.classification import BinaryAccuracy
 
+from gan_lightning.ema import EMAGenerator
 from gan_lightning.errors import ConfigError, DivergenceError
-from gan_lightning.losses import BinaryCrossEntropyObjective
+from gan_lightning.losses import Objective
+from gan_lightning.penalties import gradient_penalty, r1_penalty
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 
@@ -25,7 +27,7 @@ class GAN(pl.LightningModule):
         self,
         generator: nn.Module,
         discriminator: nn.Module,
-        objective: BinaryCrossEntropyObjective,
+        objective: Objective,
         g_optimizer: OptimizerFactory,
         d_optimizer: OptimizerFactory,
         latent_dim: int = 100,
@@ -33,10 +35,17 @@ class GAN(pl.LightningModule):
         compile: bool = False,
         compile_mode: str | None = None,
         fused_optimizer: bool = False,
+        ema_decay: float | None = None,
+        r1_gamma: float = 0.0,
     ) -> None:
         super().__init__()
         if d_steps < 1:
             raise ConfigError(f"loss.d_steps must be >= 1, got {d_steps}")
+        if compile and (objective.gp_weight or r1_gamma):
+            raise ConfigError(
+                "compile=true does not work with gradient penalties (wgan_gp, r1_gamma): torch.compile has no "
+                "double backward; set compile=false"
+            )
         self.automatic_optimization = False
         self.save_hyperparameters(ignore=["generator", "discriminator", "objective", "g_optimizer", "d_optimizer"])
         self.generator = generator
@@ -47,6 +56,9 @@ class GAN(pl.LightningModule):
         self.latent_dim = latent_dim
         self.d_steps = d_steps
         self.compile_nets, self.compile_mode, self.fused_optimizer = compile, compile_mode, fused_optimizer
+        self.r1_gamma = r1_gamma
+        # The averaged copy is what validation, evaluation and sampling use (see `sampler`).
+        self.generator_ema = EMAGenerator(generator, ema_decay) if ema_decay else None
         self._first_bad: torch.Tensor | None = None
         self.accuracy = nn.ModuleDict(
             {f"{stage}_{kind}": BinaryAccuracy() for stage in ("val", "test") for kind in ("real", "fake")}
@@ -82,8 +94,13 @@ class GAN(pl.LightningModule):
         name, keys, position, has_gauss, cached = states["numpy"]
         np.random.set_state((name, keys.numpy(), position, has_gauss, cached))
 
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator whose images are scored and shown: the moving average when ema is on."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.generator(z)
+        return self.sampler(z)
 
     def noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=self.device)
@@ -151,18 +168,29 @@ class GAN(pl.LightningModule):
         # D has no batch statistics, so one pass over reals and fakes together equals two passes.
         real_logits, fake_logits = self.discriminator(torch.cat([real, fake])).split(len(real))
         real_loss, fake_loss = self.objective.discriminator_losses(real_logits, fake_logits)
-        d_loss = real_loss + fake_loss
+        penalties = {}
+        if gp_weight := self.objective.gp_weight:
+            penalties["d_gradient_penalty"] = gp_weight * gradient_penalty(self.discriminator, real, fake)
+        if self.r1_gamma:
+            penalties["d_r1_penalty"] = self.r1_gamma / 2 * r1_penalty(self.discriminator, real)
+        d_loss = real_loss + fake_loss + sum(penalties.values())
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_loss)
         d_opt.step()
         if not measure:
             return d_loss, {}
         with torch.no_grad():
-            real_prob, fake_prob = real_logits.sigmoid(), fake_logits.sigmoid()
-            return d_loss, {
+            stats = {
                 "d_real_loss": real_loss.detach(),
                 "d_fake_loss": fake_loss.detach(),
                 "d_loss": d_loss.detach(),
+                **{name: value.detach() for name, value in penalties.items()},
+            }
+            if not self.objective.outputs_are_logits:
+                return d_loss, {**stats, "d_real_score": real_logits.mean(), "d_fake_score": fake_logits.mean()}
+            real_prob, fake_prob = real_logits.sigmoid(), fake_logits.sigmoid()
+            return d_loss, {
+                **stats,
                 "d_real_prob": real_prob.mean(),
                 "d_fake_prob": fake_prob.mean(),
                 # The tutorial's "divergence": mean D(x) / (D(x) + D(G(z))); 0.5 when D cannot tell.
@@ -179,6 +207,8 @@ class GAN(pl.LightningModule):
                 grads = [p.grad for p in self.generator.parameters() if p.grad is not None]
                 stats = {"g_loss": g_loss.detach(), "g_grad_norm": torch.nn.utils.get_total_norm(grads)}
             g_opt.step()
+        if self.generator_ema is not None:
+            self.generator_ema.update(self.generator, self.iteration)
         return g_loss, stats
 
     def _evaluation_step(self, real: torch.Tensor, stage: str) -> dict[str, torch.Tensor]:
@@ -186,10 +216,11 @@ class GAN(pl.LightningModule):
 
         Returns the fakes, so that callbacks (the quality metrics) score the same images.
         """
-        fake = self.generator(self.noise(len(real)))
+        fake = self.sampler(self.noise(len(real)))
         real_acc, fake_acc = self.accuracy[f"{stage}_real"], self.accuracy[f"{stage}_fake"]
-        real_acc(self.discriminator(real).sigmoid(), torch.ones(len(real), device=self.device))
-        fake_acc(self.discriminator(fake).sigmoid(), torch.zeros(len(real), device=self.device))
+        threshold = self.objective.decision_threshold
+        real_acc((self.discriminator(real) > threshold).long(), torch.ones(len(real), device=self.device))
+        fake_acc((self.discriminator(fake) > threshold).long(), torch.zeros(len(real), device=self.device))
         self.log(f"{stage}/d_real_acc", real_acc, on_epoch=True)
         self.log(f"{stage}/d_fake_acc", fake_acc, on_epoch=True)
         return {"fake": fake}

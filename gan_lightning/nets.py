@@ -57,3 +57,55 @@ class MLPDiscriminator(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images).squeeze(1)
+
+
+class DCGANGenerator(nn.Module):
+    """DCGAN-style G for 28x28 (Radford et al. 2016): project z to 7x7, two stride-2 transposed convolutions.
+
+    z -> Linear -> (2c, 7, 7) -> BatchNorm, ReLU -> ConvT (c, 14, 14) -> BatchNorm, ReLU -> ConvT (1, 28, 28)
+    -> sigmoid, with c = `channels`.
+    """
+
+    def __init__(self, latent_dim: int, channels: int = 32) -> None:
+        super().__init__()
+        if channels <= 0:
+            raise ConfigError(f"model.generator.channels must be positive, got {channels}")
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, 2 * channels * 7 * 7, bias=False),
+            nn.Unflatten(1, (2 * channels, 7, 7)),
+            nn.BatchNorm2d(2 * channels),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * channels, channels, kernel_size=4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+            nn.ConvTranspose2d(channels, 1, kernel_size=4, stride=2, padding=1),
+            nn.Sigmoid(),
+        )
+        self.latent_dim = latent_dim
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class DCGANDiscriminator(nn.Module):
+    """DCGAN-style D for 28x28: two stride-2 convolutions with leaky ReLU, then Linear to one logit.
+
+    No BatchNorm: a per-sample D is what WGAN-GP's and R1's gradient penalties assume, and it lets the
+    module score reals and fakes in one pass.
+    """
+
+    def __init__(self, channels: int = 32) -> None:
+        super().__init__()
+        if channels <= 0:
+            raise ConfigError(f"model.discriminator.channels must be positive, got {channels}")
+        self.net = nn.Sequential(
+            nn.Conv2d(1, channels, kernel_size=4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, 2 * channels, kernel_size=4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(2 * channels * 7 * 7, 1),
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(images).squeeze(1)

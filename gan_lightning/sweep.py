@@ -159,7 +159,7 @@ def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
             if tag in curves:
                 ax.plot(*curves[tag], color=colors[job.group], alpha=0.8, lw=1)
     for ax, tag in zip(axes.flat, CURVES, strict=True):
-        ax.set_title(tag)
+        ax.set_title(tag + (" (cross-entropy losses)" if tag == "train/d_fake_prob" else ""))
         ax.set_xlabel("iteration")
         ax.grid(alpha=0.3)
     axes.flat[2].set_yscale("log")  # G's gradient norm spans orders of magnitude when minimax saturates

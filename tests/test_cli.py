@@ -56,3 +56,10 @@ def test_missing_data_is_one_actionable_line(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: MNIST not found in") and "GAN_DATA_DIR" in last and str(empty) in last
+
+
+def test_an_error_raised_while_building_the_model_is_one_line(mnist_dir, tmp_path):
+    """Hydra's instantiate wraps the network's own check; the user still gets that check's one line."""
+    result = run_cli(*cli_overrides(mnist_dir), "model.generator.dropout=[0.5]", f"hydra.run.dir={tmp_path / 'run'}")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: model.generator.dropout needs one value per")

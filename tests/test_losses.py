@@ -6,7 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_lightning.losses import Minimax, NonSaturating
+from gan_lightning.losses import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein
+from gan_lightning.penalties import gradient_penalty, r1_penalty
+
+ALL_OBJECTIVES = [Minimax(), NonSaturating(), LeastSquares(), Hinge(), Wasserstein()]
 
 
 def logit(p: float) -> torch.Tensor:
@@ -53,7 +56,7 @@ def test_minimax_saturates_where_nonsaturating_does_not():
     assert abs(grads["NonSaturating"] / grads["Minimax"]) > 9_000
 
 
-@pytest.mark.parametrize("objective", [Minimax(), NonSaturating()])
+@pytest.mark.parametrize("objective", ALL_OBJECTIVES)
 def test_losses_stay_finite_at_extreme_logits(objective):
     logits = torch.tensor([-200.0, -50.0, 0.0, 50.0, 200.0], requires_grad=True)
     losses = [*objective.discriminator_losses(logits, logits), objective.generator_loss(logits)]
@@ -61,3 +64,107 @@ def test_losses_stay_finite_at_extreme_logits(objective):
     total.backward()
     assert all(torch.isfinite(loss) for loss in losses)
     assert torch.isfinite(logits.grad).all()
+
+
+def outputs(*values: float) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.float64, requires_grad=True)
+
+
+def test_least_squares_values():
+    real, fake = outputs(1.0, 0.0), outputs(0.0, 2.0)
+    real_loss, fake_loss = LeastSquares().discriminator_losses(real, fake)
+    assert real_loss.item() == pytest.approx(0.5 * (0 + 1) / 2)  # 1/2 mean((D(x) - 1)^2)
+    assert fake_loss.item() == pytest.approx(0.5 * (0 + 4) / 2)  # 1/2 mean(D(G(z))^2)
+    assert LeastSquares().generator_loss(outputs(0.0, 3.0)).item() == pytest.approx(0.5 * (1 + 4) / 2)
+
+
+def test_hinge_values_are_zero_beyond_the_margin():
+    real_loss, fake_loss = Hinge().discriminator_losses(outputs(2.0, 0.5), outputs(-3.0, 0.0))
+    assert real_loss.item() == pytest.approx((0 + 0.5) / 2)  # mean(relu(1 - D(x)))
+    assert fake_loss.item() == pytest.approx((0 + 1) / 2)  # mean(relu(1 + D(G(z))))
+    assert Hinge().generator_loss(outputs(-1.0, 3.0)).item() == pytest.approx(-1.0)
+
+
+def test_wasserstein_values_are_the_critic_difference():
+    real_loss, fake_loss = Wasserstein().discriminator_losses(outputs(3.0, 1.0), outputs(-1.0, 0.0))
+    assert (real_loss + fake_loss).item() == pytest.approx(-(2.0 - (-0.5)))  # -(E D(x) - E D(G(z)))
+    assert Wasserstein().generator_loss(outputs(2.0, 4.0)).item() == pytest.approx(-3.0)
+    assert Wasserstein().gp_weight == 10.0 and Wasserstein(gp_weight=5).gp_weight == 5
+
+
+def gradients(loss_fn, values: torch.Tensor) -> torch.Tensor:
+    loss_fn(values).backward()
+    return values.grad
+
+
+@pytest.mark.parametrize("objective", ALL_OBJECTIVES)
+def test_descent_pushes_reals_up_fakes_down_and_g_up(objective):
+    """One gradient-descent step makes D rate reals higher and fakes lower, and G's fakes rate higher.
+
+    At outputs where every loss is still active (inside the hinge margin, away from the LSGAN targets).
+    """
+    start = [0.2, 0.3]
+    d_real = gradients(lambda o: objective.discriminator_losses(o, torch.zeros(2, dtype=o.dtype))[0], outputs(*start))
+    d_fake = gradients(lambda o: objective.discriminator_losses(torch.ones(2, dtype=o.dtype), o)[1], outputs(*start))
+    g_fake = gradients(objective.generator_loss, outputs(*start))
+    assert (d_real < 0).all()  # descent raises D(x)
+    assert (d_fake > 0).all()  # descent lowers D(G(z))
+    assert (g_fake < 0).all()  # G's descent raises D(G(z))
+
+
+def test_hinge_gives_no_gradient_to_confident_outputs():
+    real, fake = outputs(1.5), outputs(-1.5)
+    sum(Hinge().discriminator_losses(real, fake)).backward()
+    assert real.grad.item() == 0 and fake.grad.item() == 0
+
+
+def test_least_squares_generator_gradient_grows_with_distance():
+    near = gradients(LeastSquares().generator_loss, outputs(0.9))
+    far = gradients(LeastSquares().generator_loss, outputs(-2.0))
+    assert abs(far.item()) > 10 * abs(near.item())
+
+
+class QuadraticCritic(torch.nn.Module):
+    """D(x) = sum(w * x^2): its input gradient 2 w x is known in closed form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(1, 3, 4, dtype=torch.float64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.w * x.square()).flatten(1).sum(1)
+
+
+def test_gradient_penalty_matches_a_direct_autograd_computation():
+    torch.manual_seed(0)
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    critic = critic.double()
+    real, fake = torch.rand(5, 1, 3, 4, dtype=torch.float64), torch.rand(5, 1, 3, 4, dtype=torch.float64)
+    torch.manual_seed(1)
+    penalty = gradient_penalty(lambda x: critic(x).squeeze(1), real, fake)
+    # Same interpolation weights, then the gradient of each output by hand with autograd, one image at a time.
+    torch.manual_seed(1)
+    eps = torch.rand(5, 1, 1, 1, dtype=torch.float64)
+    expected = []
+    for i in range(5):
+        x_hat = (eps[i] * real[i] + (1 - eps[i]) * fake[i]).unsqueeze(0).requires_grad_(True)
+        (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
+        expected.append((grad.norm() - 1) ** 2)
+    torch.testing.assert_close(penalty, torch.stack(expected).mean())
+
+
+def test_gradient_penalty_reaches_the_critics_weights():
+    critic = QuadraticCritic()
+    real, fake = torch.rand(4, 1, 3, 4, dtype=torch.float64), torch.rand(4, 1, 3, 4, dtype=torch.float64)
+    gradient_penalty(critic, real, fake).backward()
+    assert critic.w.grad is not None and critic.w.grad.abs().sum() > 0
+
+
+def test_r1_penalty_is_the_squared_input_gradient_on_reals():
+    critic = QuadraticCritic()
+    real = torch.rand(6, 1, 3, 4, dtype=torch.float64)
+    expected = (2 * critic.w * real).flatten(1).square().sum(1).mean()  # |grad_x sum(w x^2)|^2 = |2 w x|^2
+    penalty = r1_penalty(critic, real)
+    torch.testing.assert_close(penalty, expected)
+    penalty.backward()  # differentiable with respect to D's weights
+    assert critic.w.grad.abs().sum() > 0

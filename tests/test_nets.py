@@ -1,4 +1,4 @@
-"""The networks are the tutorial's, layer for layer."""
+"""The MLPs are the tutorial's, layer for layer; the DCGAN nets map 28x28 images and z as promised."""
 
 import pytest
 import torch
@@ -7,7 +7,7 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from gan_lightning.errors import ConfigError
-from gan_lightning.nets import MLPDiscriminator, MLPGenerator
+from gan_lightning.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from tests.conftest import CONF_DIR
 
 
@@ -49,3 +49,22 @@ def test_dropout_list_must_match_hidden_layers():
         MLPGenerator(latent_dim=10, hidden=[32, 32], dropout=[0.5])
     with pytest.raises(ConfigError, match=r"\[0, 1\)"):
         MLPDiscriminator(hidden=[32], dropout=[1.5])
+
+
+def test_dcgan_nets_map_z_to_28x28_pixels_and_images_to_logits():
+    cfg = OmegaConf.load(CONF_DIR / "model" / "dcgan.yaml")
+    generator, discriminator = instantiate(cfg.generator, latent_dim=100), instantiate(cfg.discriminator)
+    images = generator(torch.randn(5, 100))
+    assert images.shape == (5, 1, 28, 28) and images.min() >= 0 and images.max() <= 1
+    assert discriminator(images).shape == (5,)
+    convs = [m for m in generator.modules() if isinstance(m, nn.ConvTranspose2d)]
+    assert [(m.in_channels, m.out_channels, m.stride) for m in convs] == [(64, 32, (2, 2)), (32, 1, (2, 2))]
+    # Per-sample D: no batch statistics, so one image's score does not depend on the others in the batch.
+    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules())
+    torch.testing.assert_close(discriminator(images[:1]), discriminator(images)[:1])
+
+
+@pytest.mark.parametrize("build", [lambda: DCGANGenerator(100, channels=0), lambda: DCGANDiscriminator(channels=-1)])
+def test_dcgan_width_must_be_positive(build):
+    with pytest.raises(ConfigError, match="channels"):
+        build()

@@ -1,0 +1,43 @@
+"""An exponential moving average of the generator's weights, the generator people sample from."""
+
+import copy
+
+import torch
+from torch import nn
+
+
+class EMAGenerator(nn.Module):
+    """A copy of G whose floating-point parameters and buffers (BatchNorm statistics) trail G's.
+
+    After update i: w_ema <- d * w_ema + (1 - d) * w with d = min(decay, (1 + i) / (10 + i)); the warm-up
+    keeps the random initial weights from dominating the early average. The copy never trains.
+    """
+
+    def __init__(self, generator: nn.Module, decay: float) -> None:
+        super().__init__()
+        self.module = copy.deepcopy(generator).requires_grad_(False)
+        self.decay = decay
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.module(z)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.module.latent_dim
+
+    @torch.no_grad()
+    def update(self, generator: nn.Module, iteration: int) -> None:
+        weight = 1.0 - min(self.decay, (1 + iteration) / (10 + iteration))
+        pairs = [
+            (mine, theirs)
+            for mine, theirs in zip(
+                [*self.module.parameters(), *self.module.buffers()],
+                [*generator.parameters(), *generator.buffers()],
+                strict=True,
+            )
+        ]
+        floats = [(m, t) for m, t in pairs if m.is_floating_point()]
+        torch._foreach_lerp_([m for m, _ in floats], [t.detach() for _, t in floats], weight)
+        for mine, theirs in pairs:
+            if not mine.is_floating_point():
+                mine.copy_(theirs)  # counters such as BatchNorm's num_batches_tracked
