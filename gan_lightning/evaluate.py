@@ -1,7 +1,8 @@
 """Evaluate a trained generator: `python -m gan_lightning.evaluate ckpt_path=...`.
 
 Runs the model's test step (D's accuracy on the real test images and on as many fakes) with the sample
-quality metrics, and writes metrics.json and samples.png into the run folder.
+quality metrics, and writes metrics.json and samples.png into the run folder. For a run trained with ema,
+`use_ema=false` scores the raw generator instead of its moving average.
 """
 
 import json
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 def evaluate(cfg: DictConfig) -> dict:
     check_config(cfg)
     trained = load_gan(cfg.ckpt_path)
+    if not cfg.use_ema:
+        trained.model.generator_ema = None  # `sampler` falls back to the raw G
     pl.seed_everything(cfg.seed)
     quality = instantiate(cfg.sample_quality)
     trainer = instantiate(cfg.trainer, callbacks=[quality])
@@ -33,6 +36,7 @@ def evaluate(cfg: DictConfig) -> dict:
     report = {
         "ckpt_path": str(trained.path),
         "iteration": trained.iteration,
+        "generator": "ema" if trained.model.generator_ema is not None else "raw",
         "classifier_hash": quality.classifier_hash,
         "metrics": {name: float(value) for name, value in metrics.items()},
     }

@@ -173,7 +173,9 @@ class GAN(pl.LightningModule):
             penalties["d_gradient_penalty"] = gp_weight * gradient_penalty(self.discriminator, real, fake)
         if self.r1_gamma:
             penalties["d_r1_penalty"] = self.r1_gamma / 2 * r1_penalty(self.discriminator, real)
-        d_loss = real_loss + fake_loss + sum(penalties.values())
+        d_loss = real_loss + fake_loss
+        for penalty in penalties.values():
+            d_loss = d_loss + penalty
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_loss)
         d_opt.step()

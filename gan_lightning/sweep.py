@@ -4,7 +4,8 @@
 
 During a multirun, SweepSummaryCallback rewrites the summary whenever a job ends, failed jobs included
 (Hydra skips `on_multirun_end` when a job raised), so the folder always holds the summary of all jobs so
-far. It writes summary.csv, summary.md and curves.png into the sweep folder.
+far. It writes summary.csv, summary.md, curves.png and samples.png (every job's final grid) into the
+sweep folder.
 """
 
 import csv
@@ -150,7 +151,9 @@ def read_curves(folder: Path) -> dict[str, tuple[list[int], list[float]]]:
 
 def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
     fig, axes = plt.subplots(2, 2, figsize=(13, 8))
-    colors = {group: f"C{i}" for i, group in enumerate(dict.fromkeys(job.group for job in jobs))}
+    groups = list(dict.fromkeys(job.group for job in jobs))
+    palette = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
+    colors = {group: palette(i % palette.N) for i, group in enumerate(groups)}
     for job in jobs:
         if not (job.folder / "tensorboard").exists():
             continue
@@ -164,10 +167,32 @@ def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
         ax.grid(alpha=0.3)
     axes.flat[2].set_yscale("log")  # G's gradient norm spans orders of magnitude when minimax saturates
     axes.flat[1].set_yscale("log")
+    axes.flat[3].set_yscale("log")  # FIDs of different losses and models span an order of magnitude
     handles = [plt.Line2D([], [], color=color, label=group) for group, color in colors.items()]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4))
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    legend_rows = -(-len(handles) // 4)
+    fig.tight_layout(rect=(0, 0.02 + 0.035 * legend_rows, 1, 1))
     fig.savefig(sweep_dir / "curves.png", dpi=90)
+    plt.close(fig)
+
+
+def plot_samples(sweep_dir: Path, jobs: list[Job]) -> None:
+    """Every job's final sample grid side by side, titled with what sets it apart."""
+    grids = [(job, job.folder / "samples" / "final.png") for job in jobs]
+    grids = [(job, path) for job, path in grids if path.exists()]
+    if not grids:
+        return
+    cols = min(len(grids), 5)
+    rows = -(-len(grids) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.8 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (job, path) in zip(axes.flat, grids, strict=False):
+        ax.imshow(plt.imread(path), cmap="gray")
+        fid = job.metrics.get("val/fid")
+        ax.set_title(" ".join(job.varying) + (f"\nval FID {fid:.0f}" if fid is not None else ""), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(sweep_dir / "samples.png", dpi=90)
     plt.close(fig)
 
 
@@ -178,6 +203,7 @@ def write_summary(sweep_dir: str | Path) -> list[Job]:
     metrics = [name for name in METRICS if name in present]
     write_tables(sweep_dir, jobs, metrics)
     plot_curves(sweep_dir, jobs)
+    plot_samples(sweep_dir, jobs)
     return jobs
 
 
@@ -199,7 +225,7 @@ def main() -> None:
         sys.exit("usage: python -m gan_lightning.sweep <sweep folder>   (e.g. outputs/train/multiruns/<time>)")
     jobs = write_summary(sys.argv[1])
     print((Path(sys.argv[1]) / "summary.md").read_text())
-    print(f"{len(jobs)} jobs; wrote summary.csv, summary.md and curves.png in {sys.argv[1]}")
+    print(f"{len(jobs)} jobs; wrote summary.csv, summary.md, curves.png and samples.png in {sys.argv[1]}")
 
 
 if __name__ == "__main__":

@@ -120,3 +120,24 @@ def test_compile_with_a_gradient_penalty_is_refused(make_cfg, override):
     # What the command line prints (see exit_on_user_error): the module's own message.
     assert isinstance(user_error(raised.value), ConfigError)
     assert "double backward" in str(user_error(raised.value))
+
+
+@pytest.mark.parametrize("use_ema", [True, False])
+def test_evaluate_scores_the_ema_generator_unless_told_otherwise(ema_checkpoint, mnist_dir, tmp_path, use_ema):
+    from hydra import compose, initialize_config_dir
+
+    from gan_lightning.evaluate import evaluate
+    from tests.conftest import CONF_DIR
+
+    overrides = [
+        f"ckpt_path={ema_checkpoint}",
+        f"data.data_dir={mnist_dir}",
+        "data.download=false",
+        "data.val_size=64",
+        f"paths.output_dir={tmp_path}",
+        f"use_ema={use_ema}",
+    ]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        report = evaluate(compose("evaluate", overrides=overrides))
+    assert report["generator"] == ("ema" if use_ema else "raw")
+    assert math.isfinite(report["metrics"]["test/fid"])

@@ -9,6 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 from hydra import compose, initialize_config_dir
 
@@ -40,6 +41,8 @@ def test_two_losses_two_seeds_summary(mnist_dir, tmp_path):
         group_line = next(line for line in markdown.splitlines() if line.startswith(f"| loss={loss} | 2 |"))
         assert "±" in group_line  # mean ± std over the two seeds
     assert (sweep / "curves.png").stat().st_size > 10_000
+    # Every job's final grid in one picture, one panel per job.
+    assert plt.imread(sweep / "samples.png").shape[1] > 4 * plt.imread(sweep / "0" / "samples" / "final.png").shape[1]
 
 
 def test_summary_lists_a_failed_job_with_its_error(mnist_dir, tmp_path):
@@ -127,3 +130,12 @@ def test_the_tutorial_sweep_composes_six_jobs():
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=["experiment=minimax_vs_nonsaturating"], return_hydra_config=True)
     assert dict(cfg.hydra.sweeper.params) == {"loss": "minimax,nonsaturating", "seed": "1,2,3"}
+
+
+def test_losses_x_models_sweeps_every_loss_on_every_model():
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=["experiment=losses_x_models"], return_hydra_config=True)
+    params = cfg.hydra.sweeper.params
+    every = {group: sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")) for group in ("loss", "model")}
+    assert {group: sorted(params[group].split(",")) for group in ("loss", "model")} == every
+    assert cfg.iterations == 5000 and cfg.data.batch_size == 32 and cfg.ema == 0.999
