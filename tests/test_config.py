@@ -67,3 +67,14 @@ def test_unknown_option_lists_the_valid_ones(make_cfg):
 def test_invalid_values_are_refused_naming_the_key(make_cfg, override, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         check_config(make_cfg(override))
+
+
+def test_best_experiment_has_the_documented_settings():
+    cfg = compose_train("experiment=dcgan_hinge")
+    assert cfg.model.generator._target_.endswith("DCGANGenerator") and cfg.model.generator.channels == 64
+    assert cfg.model.discriminator.channels == 64 and cfg.loss.objective._target_.endswith("Hinge")
+    assert cfg.loss.g_optimizer.lr == cfg.loss.d_optimizer.lr == 4e-4 and list(cfg.loss.g_optimizer.betas) == [
+        0.5,
+        0.999,
+    ]
+    assert cfg.ema == 0.999 and cfg.iterations == 5000 and cfg.data.batch_size == 32
