@@ -21,23 +21,13 @@ class EMAGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.module(z)
 
-    @property
-    def latent_dim(self) -> int:
-        return self.module.latent_dim
-
     @torch.no_grad()
     def update(self, generator: nn.Module, iteration: int) -> None:
         weight = 1.0 - min(self.decay, (1 + iteration) / (10 + iteration))
-        pairs = [
-            (mine, theirs)
-            for mine, theirs in zip(
-                [*self.module.parameters(), *self.module.buffers()],
-                [*generator.parameters(), *generator.buffers()],
-                strict=True,
-            )
-        ]
-        floats = [(m, t) for m, t in pairs if m.is_floating_point()]
-        torch._foreach_lerp_([m for m, _ in floats], [t.detach() for _, t in floats], weight)
-        for mine, theirs in pairs:
+        averaged = [*self.module.parameters(), *self.module.buffers()]
+        current = [t.detach() for t in (*generator.parameters(), *generator.buffers())]
+        floats = [i for i, t in enumerate(averaged) if t.is_floating_point()]
+        torch._foreach_lerp_([averaged[i] for i in floats], [current[i] for i in floats], weight)
+        for mine, theirs in zip(averaged, current, strict=True):
             if not mine.is_floating_point():
                 mine.copy_(theirs)  # counters such as BatchNorm's num_batches_tracked

@@ -21,5 +21,9 @@ def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.T
 
 
 def r1_penalty(discriminator: nn.Module, real: torch.Tensor) -> torch.Tensor:
-    """R1 (Mescheder et al. 2018): E[|grad D(x)|_2^2] on real images; the module weighs it by gamma / 2."""
+    """R1 (Mescheder et al. 2018): E[|grad D(x)|_2^2] on real images; the module weighs it by gamma / 2.
+
+    Its own D pass over the reals only: differentiating the joint real+fake pass instead measured slower
+    (the double backward then runs over the fakes too).
+    """
     return _input_gradients(discriminator, real).square().sum(dim=1).mean()
