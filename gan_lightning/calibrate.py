@@ -9,19 +9,14 @@ import logging
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_dir
 
-from gan_lightning.classifier import load_or_train_classifier
-from gan_lightning.config import CONF_DIR, exit_on_user_error
-from gan_lightning.data import load_mnist
+from gan_lightning.classifier import load_classifier
+from gan_lightning.config import exit_on_user_error, project_paths
+from gan_lightning.data import load_mnist, to_unit
 from gan_lightning.metrics import QualityMetrics
 
 log = logging.getLogger(__name__)
 COLUMNS = ("fid", "kid", "inception_score", "mode_kl", "mode_classes", "confidence")
-
-
-def _unit(images: torch.Tensor) -> torch.Tensor:
-    return images.unsqueeze(1).float() / 255
 
 
 def reference_sets(
@@ -30,8 +25,8 @@ def reference_sets(
     generator = torch.Generator().manual_seed(seed)
     ones = train_images[train_labels == 1]
     return {
-        "real training images": _unit(train_images[torch.randperm(len(train_images), generator=generator)[:n]]),
-        "one digit only (1s)": _unit(ones[torch.randint(len(ones), (n,), generator=generator)]),
+        "real training images": to_unit(train_images[torch.randperm(len(train_images), generator=generator)[:n]]),
+        "one digit only (1s)": to_unit(ones[torch.randint(len(ones), (n,), generator=generator)]),
         "uniform noise": torch.rand(n, 1, 28, 28, generator=generator),
     }
 
@@ -59,13 +54,12 @@ def markdown_table(results: dict, classifier_hash: str) -> str:
 @exit_on_user_error
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        paths = compose("train").paths
-    classifier, digest = load_or_train_classifier(paths.cache_dir, paths.data_dir)
+    paths = project_paths()
+    classifier, digest = load_classifier()
     train = load_mnist(paths.data_dir, train=True, download=False)
     test = load_mnist(paths.data_dir, train=False, download=False)
     results = calibrate(
-        QualityMetrics(classifier), _unit(test.data), reference_sets(train.data, train.targets, len(test.data))
+        QualityMetrics(classifier), to_unit(test.data), reference_sets(train.data, train.targets, len(test.data))
     )
     out = Path(paths.log_dir) / "calibration.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 from torchvision.utils import make_grid, save_image
 
-from gan_lightning.classifier import load_or_train_classifier
+from gan_lightning.classifier import load_classifier
 from gan_lightning.errors import ConfigError, DivergenceError
 from gan_lightning.metrics import QualityMetrics
 
@@ -137,19 +137,20 @@ class SampleQuality(pl.Callback):
     """FID, KID, Inception Score and mode coverage of G's samples in every validation and test run.
 
     Scores the fakes that the evaluation step generated (as many as real images) against the stage's real
-    images, whose features are computed once per stage. Logs `val/fid`, `test/fid`, ... and the hash of the
-    feature classifier, so that numbers are only compared when they come from the same network.
+    images, whose features are computed once per stage. Logs `val/fid`, `test/fid`, ...; `classifier_hash`
+    names the feature network, so that numbers are only compared when they come from the same one.
+    `classifier`: None for the shipped network, or a file written by `make classifier`.
     """
 
-    def __init__(self, cache_dir: str, data_dir: str, kid_subset_size: int = 1000) -> None:
-        self.cache_dir, self.data_dir, self.kid_subset_size = cache_dir, data_dir, kid_subset_size
+    def __init__(self, classifier: str | None = None, kid_subset_size: int = 1000) -> None:
+        self.classifier_file, self.kid_subset_size = classifier, kid_subset_size
         self.metrics: dict[str, QualityMetrics] = {}
         self.classifier_hash: str | None = None
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if self.metrics:
             return
-        classifier, self.classifier_hash = load_or_train_classifier(self.cache_dir, self.data_dir)
+        classifier, self.classifier_hash = load_classifier(self.classifier_file)
         self.metrics = {
             name: QualityMetrics(classifier, self.kid_subset_size).to(pl_module.device) for name in ("val", "test")
         }

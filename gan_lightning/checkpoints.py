@@ -1,5 +1,13 @@
-"""Training checkpoints that describe themselves: they carry the run's composed config."""
+"""Training checkpoints that describe themselves: they carry the run's composed config.
 
+A checkpoint may come from someone else, so reading one never runs code: files are read with
+`torch.load(weights_only=True)` (tensors, plain containers, numbers, strings) and every `_target_` of the
+stored config must be one of ALLOWED_TARGETS before anything is instantiated from it.
+"""
+
+import pickle
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +21,35 @@ from gan_lightning.errors import GANError
 from gan_lightning.module import GAN
 
 CONFIG_KEY = "gan_lightning_config"
+
+# What a stored config may name: the project's own pieces, the optimizers it supports, and the Lightning
+# classes its configs use. Anything else (os.system, subprocess.run, builtins.exec, ...) is refused.
+ALLOWED_TARGETS = frozenset(
+    {
+        "gan_lightning.module.GAN",
+        "gan_lightning.nets.MLPGenerator",
+        "gan_lightning.nets.MLPDiscriminator",
+        "gan_lightning.nets.DCGANGenerator",
+        "gan_lightning.nets.DCGANDiscriminator",
+        "gan_lightning.losses.Minimax",
+        "gan_lightning.losses.NonSaturating",
+        "gan_lightning.losses.LeastSquares",
+        "gan_lightning.losses.Hinge",
+        "gan_lightning.losses.Wasserstein",
+        "gan_lightning.data.MNISTDataModule",
+        "gan_lightning.callbacks.IterationCheckpoint",
+        "gan_lightning.callbacks.IterationProgressBar",
+        "gan_lightning.callbacks.SampleGrid",
+        "gan_lightning.callbacks.SampleQuality",
+        "torch.optim.Adam",
+        "torch.optim.AdamW",
+        "torch.optim.SGD",
+        "torch.optim.RMSprop",
+        "pytorch_lightning.Trainer",
+        "pytorch_lightning.loggers.TensorBoardLogger",
+        "pytorch_lightning.loggers.CSVLogger",
+    }
+)
 
 
 class CheckpointError(GANError):
@@ -45,6 +82,29 @@ def resolve_ckpt_path(value: str, runs_dir: str | Path) -> Path:
     return path
 
 
+def config_targets(node: object) -> Iterator[str]:
+    """Every `_target_` value in a (nested) config of dicts and lists."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "_target_":
+                yield str(value)
+            else:
+                yield from config_targets(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from config_targets(item)
+
+
+def check_targets(config: dict, path: str | Path) -> None:
+    """Refuse a stored config that names anything outside ALLOWED_TARGETS, before anything is built."""
+    for target in config_targets(config):
+        if target not in ALLOWED_TARGETS:
+            raise CheckpointError(
+                f"checkpoint {path} names _target_ {target!r} in its config, which is not one of gan_lightning's "
+                f"own classes or optimizers; refused, nothing in it was built"
+            )
+
+
 def check_compatible(checkpoint: dict, model: torch.nn.Module, path: str | Path) -> None:
     """Refuse a checkpoint whose tensors do not fit the configured model, naming the first mismatch."""
     expected = model.state_dict()
@@ -54,35 +114,50 @@ def check_compatible(checkpoint: dict, model: torch.nn.Module, path: str | Path)
                 " (model.latent_dim differs from the run that wrote it)" if name.startswith("generator.net.0.") else ""
             )
             raise CheckpointError(
-                f"{path} does not fit this config: {name} has shape {tuple(tensor.shape)} there and "
+                f"checkpoint {path} does not fit this config: {name} has shape {tuple(tensor.shape)} there and "
                 f"{tuple(expected[name].shape)} here{hint}"
             )
     missing = sorted(set(expected) - set(checkpoint["state_dict"]))
     unexpected = sorted(set(checkpoint["state_dict"]) - set(expected))
     if any(name.startswith("generator_ema.") for name in missing):
-        raise CheckpointError(f"{path} was trained without ema (no averaged generator in it); resume with ema=null")
+        raise CheckpointError(
+            f"checkpoint {path} was trained without ema (no averaged generator in it); resume with ema=null"
+        )
     if any(name.startswith("generator_ema.") for name in unexpected):
-        raise CheckpointError(f"{path} was trained with ema (it holds an averaged generator); resume with ema=<decay>")
+        raise CheckpointError(
+            f"checkpoint {path} was trained with ema (it holds an averaged generator); resume with ema=<decay>"
+        )
     if missing:
-        raise CheckpointError(f"{path} does not fit this config: it lacks {missing[0]} (another model?)")
+        raise CheckpointError(f"checkpoint {path} does not fit this config: it lacks {missing[0]} (another model?)")
     if unexpected:
-        raise CheckpointError(f"{path} does not fit this config: it has {unexpected[0]}, which this model lacks")
+        raise CheckpointError(
+            f"checkpoint {path} does not fit this config: it has {unexpected[0]}, which this model lacks"
+        )
 
 
 def read_checkpoint(path: str | Path) -> dict:
-    """Load a checkpoint file, or raise a CheckpointError that says what is wrong with it."""
+    """Load a checkpoint file without running code, or raise a CheckpointError that says what is wrong."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist; pass ckpt_path=<run folder>/checkpoints/last.ckpt")
     try:
-        # Our own files hold Lightning's loop state and hyperparameters, which weights_only cannot read.
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # torch raises many types for truncated or foreign files
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        blocked = re.search(r"GLOBAL ([\w.]+)", str(err))
+        what = f"a {blocked.group(1)} object" if blocked else "objects other than tensors and plain data"
         raise CheckpointError(
-            f"checkpoint {path} is corrupt or not a PyTorch file ({type(err).__name__}: {err})"
+            f"checkpoint {path} holds {what}, which a checkpoint written by gan_lightning never does; refused, "
+            f"nothing in it was run (only open files from people you trust with your account)"
+        ) from err
+    except Exception as err:  # torch raises many types for truncated or foreign files
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or not a PyTorch file ({type(err).__name__}: {reason})"
         ) from err
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
-        raise CheckpointError(f"{path} is not a Lightning checkpoint (no state_dict)")
+        raise CheckpointError(f"checkpoint {path} is not a Lightning checkpoint (no state_dict)")
+    if CONFIG_KEY in checkpoint:
+        check_targets(checkpoint[CONFIG_KEY], path)
     return checkpoint
 
 
@@ -102,12 +177,10 @@ def load_gan(path: str | Path, runs_dir: Path = PROJECT_ROOT / "outputs" / "trai
     path = resolve_ckpt_path(str(path), runs_dir)
     checkpoint = read_checkpoint(path)
     if CONFIG_KEY not in checkpoint:
-        raise CheckpointError(f"{path} was not written by gan_lightning.train (it stores no run config)")
+        raise CheckpointError(f"checkpoint {path} was not written by gan_lightning.train (it stores no run config)")
     config = checkpoint[CONFIG_KEY]
     model: GAN = instantiate(config["model"])
-    try:
-        model.load_state_dict(checkpoint["state_dict"])
-    except RuntimeError as err:
-        raise CheckpointError(f"{path} does not fit the model of its own config: {err}") from err
+    check_compatible(checkpoint, model, path)
+    model.load_state_dict(checkpoint["state_dict"])
     iteration = checkpoint.get("global_step", 0) // model.optimizer_steps_per_iteration
     return TrainedGAN(model.eval(), config, iteration, path.resolve())

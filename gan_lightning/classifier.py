@@ -1,13 +1,19 @@
-"""The MNIST feature network behind the quality metrics: a small CNN, trained once and cached.
+"""The MNIST feature network behind the quality metrics: a small CNN whose weights ship with the package.
 
-    python -m gan_lightning.classifier        # or `make classifier`; otherwise trained on first need
+Every FID, KID, IS and mode-coverage number depends on this network, so everyone scores with the same
+weights: `assets/mnist_classifier.pt` (float16, 99.10 % test accuracy), verified against SHIPPED_SHA256
+whenever it is loaded. Numbers are reported with the first 12 hex digits of that hash.
 
-The cache file is named after a fingerprint of the training images, and every metric it produces is
-reported with the hash of its weights, so numbers from different runs are known to be comparable.
+    python -m gan_lightning.classifier        # `make classifier`: retrain into paths.cache_dir
+
+A retrained network is written as `mnist_classifier-<hash>.pt` and used with `classifier=<that file>`;
+its name carries its hash, so a file changed after it was written is refused.
 """
 
 import hashlib
 import logging
+import re
+import tempfile
 from pathlib import Path
 
 import torch
@@ -15,10 +21,18 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from gan_lightning.data import load_mnist
-from gan_lightning.errors import DataError
+from gan_lightning.data import load_mnist, to_unit
+from gan_lightning.errors import GANError
 
 log = logging.getLogger(__name__)
+
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "assets" / "mnist_classifier.pt"
+SHIPPED_SHA256 = "4ccced37013dfe39375e276c6cf83cf0fa0c76f15642a43cb216c0a1af5e135d"
+_NAMED_BY_HASH = re.compile(r"mnist_classifier-([0-9a-f]{12})\.pt")
+
+
+class ClassifierError(GANError):
+    """The classifier's weights are missing, changed or unreadable."""
 
 
 class MNISTClassifier(nn.Module):
@@ -39,19 +53,11 @@ class MNISTClassifier(nn.Module):
         return self.head(self.features(images))
 
 
-def _fingerprint(images: torch.Tensor) -> str:
-    return hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest()[:12]
-
-
-def _to_unit(images: torch.Tensor) -> torch.Tensor:
-    return images.unsqueeze(1).float().div_(255)
-
-
 @torch.no_grad()
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2000) -> float:
     model.eval()
     correct = sum(
-        (model(_to_unit(images[i : i + batch_size])).argmax(1) == labels[i : i + batch_size]).sum().item()
+        (model(to_unit(images[i : i + batch_size])).argmax(1) == labels[i : i + batch_size]).sum().item()
         for i in range(0, len(images), batch_size)
     )
     return correct / len(images)
@@ -63,7 +69,7 @@ def train_classifier(
     """Train on the 60k training images; return the model and its accuracy on the 10k test images."""
     train, test = load_mnist(data_dir, train=True, download=False), load_mnist(data_dir, train=False, download=False)
     generator = torch.Generator().manual_seed(seed)
-    # The classifier may be trained in the middle of a GAN run: keep that run's random stream untouched.
+    # Training may happen inside another program: keep its random stream untouched.
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return _train(train, test, generator, epochs, batch_size)
@@ -80,7 +86,7 @@ def _train(train, test, generator: torch.Generator, epochs: int, batch_size: int
             order = torch.randperm(len(train.data), generator=generator)
             for i in range(0, len(order) - batch_size + 1, batch_size):
                 index = order[i : i + batch_size]
-                loss = F.cross_entropy(model(_to_unit(train.data[index])), train.targets[index])
+                loss = F.cross_entropy(model(to_unit(train.data[index])), train.targets[index])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -90,46 +96,79 @@ def _train(train, test, generator: torch.Generator, epochs: int, batch_size: int
     return model.eval(), accuracy(model, test.data, test.targets)
 
 
-def classifier_path(cache_dir: str | Path, data_dir: str) -> Path:
-    images = load_mnist(data_dir, train=True, download=False).data
-    return Path(cache_dir) / f"mnist_classifier-{_fingerprint(images)}.pt"
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+def save_classifier(model: MNISTClassifier, test_accuracy: float, folder: str | Path) -> Path:
+    """Write float16 weights as `<folder>/mnist_classifier-<hash>.pt`; return the path."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".pt", delete=False) as file:
+            weights = {name: tensor.half() for name, tensor in model.state_dict().items()}
+            torch.save({"state_dict": weights, "test_accuracy": test_accuracy}, file)
+        temporary = Path(file.name)
+        temporary.chmod(0o644)
+        path = folder / f"mnist_classifier-{sha256(temporary)[:12]}.pt"
+        temporary.replace(path)
+    except OSError as err:
+        raise ClassifierError(
+            f"cannot write the classifier into {folder} ({err}); set GAN_CACHE_DIR to a writable folder"
+        ) from err
+    return path
 
 
-def load_or_train_classifier(cache_dir: str | Path, data_dir: str) -> tuple[MNISTClassifier, str]:
-    """The cached classifier for these training images, trained first if missing. Returns (model, hash)."""
-    path = classifier_path(cache_dir, data_dir)
-    if not path.exists():
-        log.info("No MNIST feature classifier in %s yet: training one (once, a few minutes on 2 CPU cores)", path)
-        model, test_accuracy = train_classifier(data_dir)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save({"state_dict": model.state_dict(), "test_accuracy": test_accuracy}, path)
-        except OSError as err:
-            raise DataError(
-                f"cannot write the classifier cache {path} ({err}); set GAN_CACHE_DIR to a writable folder"
-            ) from err
-        log.info("Classifier test accuracy %.4f, saved to %s", test_accuracy, path)
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    model = MNISTClassifier()
-    model.load_state_dict(state["state_dict"])
-    return model.eval().requires_grad_(False), file_hash(path)
+def _check_hash(path: Path, digest: str) -> None:
+    if path == SHIPPED_WEIGHTS and digest != SHIPPED_SHA256:
+        raise ClassifierError(
+            f"classifier weights {path} have hash {digest[:12]}, not the shipped {SHIPPED_SHA256[:12]}: the file "
+            f"was changed; restore it (git checkout {path.name}) or retrain with `make classifier`"
+        )
+    named = _NAMED_BY_HASH.fullmatch(path.name)
+    if named and digest[:12] != named.group(1):
+        raise ClassifierError(
+            f"classifier weights {path} have hash {digest[:12]}, but their name says {named.group(1)}: the file "
+            f"was changed after it was written; delete it and retrain with `make classifier`"
+        )
+
+
+def load_classifier(path: str | Path | None = None) -> tuple[MNISTClassifier, str]:
+    """The feature classifier (eval mode, frozen) and the first 12 hex digits of its file's SHA-256.
+
+    `path`: None for the shipped weights; otherwise a file written by save_classifier. The file is hash-checked
+    and read with weights_only=True, so a tampered or foreign file is refused and never executed.
+    """
+    path = SHIPPED_WEIGHTS if path is None else Path(path).resolve()
+    if not path.is_file():
+        raise ClassifierError(f"classifier weights {path} do not exist; set classifier=null for the shipped ones")
+    digest = sha256(path)
+    _check_hash(path, digest)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model = MNISTClassifier()
+        model.load_state_dict({name: tensor.float() for name, tensor in state["state_dict"].items()})
+    except Exception as err:  # a foreign pickle, a truncated file, other tensors
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ClassifierError(f"classifier weights {path} are not a gan_lightning classifier ({reason})") from err
+    return model.eval().requires_grad_(False), digest[:12]
 
 
 def main() -> None:
-    """Train (or find) the classifier for the configured data folder; `make classifier`."""
-    from hydra import compose, initialize_config_dir
-
-    from gan_lightning.config import CONF_DIR, exit_on_user_error
+    """Retrain the classifier on the configured data folder into paths.cache_dir; `make classifier`."""
+    from gan_lightning.config import exit_on_user_error, project_paths
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        paths = compose("train").paths
-    _, digest = exit_on_user_error(load_or_train_classifier)(paths.cache_dir, paths.data_dir)
-    print(f"{classifier_path(paths.cache_dir, paths.data_dir)} (hash {digest})")
+    paths = project_paths()
+
+    @exit_on_user_error
+    def retrain() -> None:
+        model, test_accuracy = train_classifier(paths.data_dir)
+        path = save_classifier(model, test_accuracy, paths.cache_dir)
+        print(f"test accuracy {test_accuracy:.4f}; wrote {path}")
+        print(f"score with it: python -m gan_lightning.train classifier={path}")
+
+    retrain()
 
 
 if __name__ == "__main__":

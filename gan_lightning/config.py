@@ -20,6 +20,7 @@ CONF_DIR = PROJECT_ROOT / "conf"
 OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
 
 _ABSENT = object()
+COMPILE_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 # (key, test, what the value must be). Keys that a config does not have are skipped.
 _RULES: list[tuple[str, Callable[[object], bool], str]] = [
@@ -33,11 +34,29 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("data.eval_batch_size", lambda v: isinstance(v, int) and v > 0, "a positive integer"),
     ("iterations", lambda v: v is None or (isinstance(v, int) and v > 0), "null or a positive integer"),
     (
+        "torch_threads",
+        lambda v: v is None or (isinstance(v, int) and v >= 1),
+        "null (torch's default) or an integer >= 1",
+    ),
+    (
+        "compile_mode",
+        lambda v: v in COMPILE_MODES,
+        "one of " + ", ".join(map(str, COMPILE_MODES)).replace("None", "null"),
+    ),
+    (
         "trainer.max_epochs",
         lambda v: v is None or (isinstance(v, int) and (v > 0 or v == -1)),
         "a positive integer or -1",
     ),
 ]
+
+
+def project_paths() -> DictConfig:
+    """The `paths` node of the train config (data, outputs, cache), for commands outside a Hydra run."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("train").paths
 
 
 def check_config(cfg: DictConfig) -> None:

@@ -33,6 +33,11 @@ class ImageTensor(Dataset):
         return self.images[torch.as_tensor(indices, device=self.images.device)]
 
 
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 MNIST images (N, 28, 28) as floats in [0, 1] of shape (N, 1, 28, 28): what every network here reads."""
+    return images.unsqueeze(1).float().div_(255)
+
+
 def keep_batch(batch: torch.Tensor) -> torch.Tensor:
     """Collate function for ImageTensor: the batch is already one tensor."""
     return batch
@@ -157,4 +162,4 @@ class MNISTDataModule(pl.LightningDataModule):
 
     def on_after_batch_transfer(self, batch: torch.Tensor, dataloader_idx: int) -> torch.Tensor:
         # Convert after the transfer so that only uint8 crosses to the device.
-        return batch.unsqueeze(1).float().div_(255)
+        return to_unit(batch)

@@ -9,8 +9,9 @@ from torch import nn
 class EMAGenerator(nn.Module):
     """A copy of G whose floating-point parameters and buffers (BatchNorm statistics) trail G's.
 
-    After update i: w_ema <- d * w_ema + (1 - d) * w with d = min(decay, (1 + i) / (10 + i)); the warm-up
-    keeps the random initial weights from dominating the early average. The copy never trains.
+    The update after iteration i (0-based): w_ema <- d * w_ema + (1 - d) * w with d = min(decay, (1 + i) / (10 + i));
+    the warm-up (d = 0.1 at i = 0) keeps the random initial weights from dominating the early average.
+    The copy never trains.
     """
 
     def __init__(self, generator: nn.Module, decay: float) -> None:

@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.checkpoints import load_gan
-from gan_lightning.config import check_config, exit_on_user_error
+from gan_lightning.config import CONF_DIR, check_config, exit_on_user_error
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def evaluate(cfg: DictConfig) -> dict:
     return report
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="evaluate")
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
     evaluate(cfg)

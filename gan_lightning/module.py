@@ -122,25 +122,28 @@ class GAN(pl.LightningModule):
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> None:
         g_opt, d_opt = self.optimizers()
+        iteration = self.iteration  # 0-based index of this iteration
         # Statistics only on the iterations Lightning writes to the loggers: no per-step work or host syncs.
         logging_now = self._logging_now()
         for real in batch.chunk(self.d_steps):
             d_loss, stats = self._discriminator_step(real, d_opt, measure=logging_now)
         g_loss, g_stats = self._generator_step(len(real), g_opt, measure=logging_now)
-        self._watch_finite(d_loss, g_loss)
+        if self.generator_ema is not None:
+            self.generator_ema.update(self.generator, iteration)
+        self._watch_finite(d_loss, g_loss, iteration)
         if logging_now:
             self.raise_if_diverged()
             for name, value in {**stats, **g_stats}.items():
                 self.log(f"train/{name}", value, prog_bar=name in ("d_loss", "g_loss"))
 
-    def _watch_finite(self, d_loss: torch.Tensor, g_loss: torch.Tensor) -> None:
+    def _watch_finite(self, d_loss: torch.Tensor, g_loss: torch.Tensor, iteration: int) -> None:
         """Note the first non-finite loss on the device: no host sync in the step."""
         losses = torch.stack([d_loss.detach(), g_loss.detach()])
         if self._first_bad is None:
             self._first_bad = torch.full((2,), -1, dtype=torch.long, device=losses.device)
             self._bad_values = torch.zeros(2, device=losses.device)
         new = ~torch.isfinite(losses) & (self._first_bad < 0)
-        self._first_bad = torch.where(new, self.iteration, self._first_bad)
+        self._first_bad = torch.where(new, iteration, self._first_bad)
         self._bad_values = torch.where(new, losses, self._bad_values)
 
     def raise_if_diverged(self) -> None:
@@ -209,8 +212,6 @@ class GAN(pl.LightningModule):
                 grads = [p.grad for p in self.generator.parameters() if p.grad is not None]
                 stats = {"g_loss": g_loss.detach(), "g_grad_norm": torch.nn.utils.get_total_norm(grads)}
             g_opt.step()
-        if self.generator_ema is not None:
-            self.generator_ema.update(self.generator, self.iteration)
         return g_loss, stats
 
     def _evaluation_step(self, real: torch.Tensor, stage: str) -> dict[str, torch.Tensor]:

@@ -14,7 +14,7 @@ from torchvision.utils import make_grid
 
 from gan_lightning.callbacks import SampleGrid
 from gan_lightning.checkpoints import load_gan
-from gan_lightning.config import exit_on_user_error
+from gan_lightning.config import CONF_DIR, exit_on_user_error
 from gan_lightning.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def sample(cfg: DictConfig) -> Path:
     return out
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="sample")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="sample")
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
     sample(cfg)

@@ -18,7 +18,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 
 from gan_lightning.callbacks import SampleQuality
 from gan_lightning.checkpoints import StoreConfig, check_compatible, read_checkpoint, resolve_ckpt_path
-from gan_lightning.config import check_config, exit_on_user_error
+from gan_lightning.config import CONF_DIR, check_config, exit_on_user_error
 from gan_lightning.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=instantiate_group(cfg.get("logger")), **budget)
     for logger in trainer.loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     log.info("Trained %d iterations in %d epochs", model.iteration, trainer.current_epoch)
     # Each stage replaces trainer.callback_metrics, so collect them stage by stage.
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
@@ -137,7 +137,7 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
     return metrics, model.iteration, classifier_hash
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
 @exit_on_user_error
 def main(cfg: DictConfig) -> float | None:
     metrics = train(cfg)

@@ -11,10 +11,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-import gan_lightning.config  # noqa: F401  (registers the resolvers the configs use)
+from gan_lightning.checkpoints import read_checkpoint
+from gan_lightning.config import CONF_DIR, PROJECT_ROOT
+from gan_lightning.iterations import completed_iterations
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-ROOT = CONF_DIR.parent
 TRAIN_IMAGES, TEST_IMAGES, VAL_IMAGES = 320, 64, 64
 
 
@@ -51,12 +51,10 @@ def mnist_dir(tmp_path_factory) -> Path:
     return write_mnist(tmp_path_factory.mktemp("data"))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def cache_dir(tmp_path_factory) -> Path:
-    """A session-wide cache, so the tiny feature classifier is trained once and never lands in .cache/."""
-    path = tmp_path_factory.mktemp("cache")
-    os.environ["GAN_CACHE_DIR"] = str(path)
-    return path
+def checkpoint_iteration(path: Path) -> int:
+    """The GAN iterations a checkpoint file has completed (read as users' tools read it: weights_only)."""
+    checkpoint = read_checkpoint(path)
+    return completed_iterations(checkpoint["global_step"], checkpoint["hyper_parameters"]["d_steps"])
 
 
 def tiny_overrides(data_dir: Path, output_dir: Path) -> list[str]:
@@ -89,7 +87,9 @@ def subprocess_env(extra: dict | None = None) -> dict:
 def run_module(module: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """`python -m module args...` from the project root, as a user runs it."""
     command = [sys.executable, "-m", module, *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, env=subprocess_env(env))
+    return subprocess.run(
+        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600, env=subprocess_env(env)
+    )
 
 
 def compose_train(*overrides: str) -> DictConfig:
@@ -105,3 +105,28 @@ def make_cfg(tmp_path, mnist_dir):
         return compose_train(*tiny_overrides(mnist_dir, output_dir or tmp_path / "run"), *overrides)
 
     return make
+
+
+def run_main_in_process(main, *args: str) -> object:
+    """A Hydra entry point's `main()` with `args` as its command line, in this process.
+
+    Returns what it exited with: None on success, else SystemExit's code (1, or the one-line
+    "error: ..." message that `python -m` would print to stderr). Faster than a subprocess where the
+    process boundary itself is not under test.
+    """
+    argv = sys.argv
+    sys.argv = [main.__module__, *args]
+    try:
+        main()
+    except SystemExit as exited:
+        return exited.code
+    finally:
+        sys.argv = argv
+    return None
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Slow tests (real MNIST, compilation, DDP) get a longer limit than pyproject's per-test timeout."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(1800))

@@ -1,6 +1,9 @@
 """Every config-group option composes; bad choices and values are refused with a reason."""
 
+from pathlib import Path
+
 import pytest
+from hydra._internal.utils import _locate
 from hydra.errors import MissingConfigException
 from hydra.utils import instantiate
 
@@ -35,8 +38,13 @@ def test_every_loss_builds_a_gan_with_its_own_optimizers(make_cfg, loss):
 
 
 @pytest.mark.parametrize("group", ["callbacks", "logger"])
-def test_callbacks_and_loggers_instantiate(make_cfg, group):
-    assert all(instantiate(node) is not None for node in make_cfg()[group].values())
+def test_callbacks_and_loggers_instantiate_as_configured(make_cfg, tmp_path, group):
+    cfg = make_cfg()
+    for name, node in cfg[group].items():
+        instance = instantiate(node)
+        assert type(instance) is _locate(node._target_), name
+    if group == "logger":
+        assert Path(instance.log_dir) == tmp_path / "run" / "tensorboard"
 
 
 def test_tutorial_experiment_has_the_tutorials_settings():

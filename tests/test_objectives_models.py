@@ -1,24 +1,40 @@
 """Every loss on every model trains; the generator's moving average is what gets scored and sampled."""
 
+import copy
+import functools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from torch import nn
 
-from gan_lightning.checkpoints import CheckpointError, check_compatible, load_gan
+from gan_lightning.checkpoints import CheckpointError, check_compatible, load_gan, read_checkpoint
 from gan_lightning.config import check_config, user_error
+from gan_lightning.data import MNISTDataModule
 from gan_lightning.ema import EMAGenerator
 from gan_lightning.errors import ConfigError
+from gan_lightning.losses import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein
+from gan_lightning.module import GAN
 from gan_lightning.nets import MLPGenerator
+from gan_lightning.penalties import r1_penalty
 from gan_lightning.sample import generate
 from gan_lightning.train import train
 from tests.conftest import compose_train, tiny_overrides
 
 LOSSES = ["minimax", "nonsaturating", "lsgan", "hinge", "wgan_gp"]
 MODELS = ["mlp", "dcgan"]
+
+
+def tensorboard_scalars(run: Path) -> dict[str, list[float]]:
+    events = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0})
+    events.Reload()
+    return {tag: [e.value for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -28,50 +44,99 @@ def test_every_loss_trains_on_every_model_with_finite_metrics(make_cfg, tmp_path
     metrics = train(cfg)
     for name in ("val/fid", "val/kid", "val/inception_score", "test/fid", "test/d_real_acc", "test/d_fake_acc"):
         assert math.isfinite(metrics[name]), name
-    state = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    state = read_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")
     # Each loss brings its own D:G step ratio: wgan_gp takes 5 critic steps per generator step.
     assert state["global_step"] == 4 * (cfg.loss.d_steps + 1)
     if loss == "wgan_gp":
         assert cfg.loss.d_steps == 5 and math.isfinite(metrics["train/d_gradient_penalty"])
 
 
-def test_r1_penalty_is_added_and_logged(make_cfg):
-    metrics = train(make_cfg("loss=hinge", "r1_gamma=10", "test=false"))
-    assert metrics["train/d_r1_penalty"] > 0
-    # D's loss is its two hinge terms plus the penalty.
-    parts = metrics["train/d_real_loss"] + metrics["train/d_fake_loss"] + metrics["train/d_r1_penalty"]
-    assert metrics["train/d_loss"] == pytest.approx(parts, rel=1e-5)
+class CaptureFirstIteration(pl.Callback):
+    """Keeps the first training batch (as the module sees it) and a copy of D before its first update."""
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if not hasattr(self, "batch"):
+            self.batch, self.discriminator = batch.clone(), copy.deepcopy(pl_module.discriminator)
 
 
-def test_ema_update_is_the_moving_average_with_warm_up():
+def test_logged_r1_term_is_gamma_over_two_times_the_penalty(make_cfg, tmp_path):
+    """The logged (and added) R1 term is r1_gamma / 2 * E|grad D(x)|^2 on the iteration's real batch."""
+    capture = CaptureFirstIteration()
+    train(make_cfg("model=dcgan", "loss=hinge", "r1_gamma=10", "iterations=1", "test=false"), [capture])
+    logged = tensorboard_scalars(tmp_path / "run")
+    expected = 10 / 2 * r1_penalty(capture.discriminator, capture.batch)
+    assert logged["train/d_r1_penalty"][0] == pytest.approx(expected.item(), rel=1e-5)
+    # D's loss is its two hinge terms plus that penalty.
+    parts = logged["train/d_real_loss"][0] + logged["train/d_fake_loss"][0] + logged["train/d_r1_penalty"][0]
+    assert logged["train/d_loss"][0] == pytest.approx(parts, rel=1e-5)
+
+
+def test_ema_update_is_the_lerp_rule_with_warm_up_and_batchnorm_buffers():
     torch.manual_seed(0)
     generator = MLPGenerator(4, hidden=[8], dropout=[0.0])
     ema = EMAGenerator(generator, decay=0.9)
-    before = [p.clone() for p in ema.module.parameters()]
-    with torch.no_grad():
-        for p in generator.parameters():
-            p.add_(1.0)
-    ema.update(generator, iteration=1000)  # past the warm-up: weight 1 - 0.9
-    for old, new, raw in zip(before, ema.module.parameters(), generator.parameters(), strict=True):
-        torch.testing.assert_close(new, 0.9 * old + 0.1 * raw)
-    ema.update(generator, iteration=0)  # warm-up: decay (1 + 0) / (10 + 0) = 0.1 moves it most of the way
-    first = next(ema.module.parameters())
-    assert not first.requires_grad
-    # The running BatchNorm statistics follow too (here G's are untouched, so they stay equal).
-    torch.testing.assert_close(ema.module.net[1].running_mean, generator.net[1].running_mean)
+
+    def snapshot(module):
+        return {name: tensor.clone() for name, tensor in module.state_dict().items()}
+
+    for iteration, weight in ((0, 1 - 0.1), (1, 1 - 2 / 11), (1000, 1 - 0.9)):
+        before = snapshot(ema.module)
+        with torch.no_grad():
+            for p in generator.parameters():
+                p.add_(torch.randn_like(p))
+        generator.train()(torch.randn(16, 4))  # moves BatchNorm's running statistics and its counter
+        ema.update(generator, iteration=iteration)
+        after, raw = snapshot(ema.module), snapshot(generator)
+        for name, value in after.items():
+            if value.is_floating_point():  # weights and running_mean / running_var: lerp towards G
+                torch.testing.assert_close(value, before[name] + weight * (raw[name] - before[name]))
+            else:  # num_batches_tracked: copied
+                assert torch.equal(value, raw[name]), name
+    assert ema.module.net[1].running_mean.abs().sum() > 0  # the statistics did move
+    assert not any(p.requires_grad for p in ema.parameters())
+
+
+class RecordGenerators(pl.Callback):
+    """The averaged G before training and the raw G after every iteration."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.initial = copy.deepcopy(pl_module.generator_ema.module.state_dict())
+        self.after: list[dict] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.after.append(copy.deepcopy(pl_module.generator.state_dict()))
 
 
 @pytest.fixture(scope="module")
-def ema_checkpoint(tmp_path_factory, mnist_dir):
+def ema_run(tmp_path_factory, mnist_dir):
     out = tmp_path_factory.mktemp("ema")
-    train(compose_train(*tiny_overrides(mnist_dir, out), "ema=0.9", "iterations=8", "test=false"))
-    return out / "checkpoints" / "last.ckpt"
+    record = RecordGenerators()
+    train(compose_train(*tiny_overrides(mnist_dir, out), "ema=0.9", "iterations=8", "test=false"), [record])
+    return out / "checkpoints" / "last.ckpt", record
 
 
-def test_ema_weights_differ_from_the_raw_ones_after_training(ema_checkpoint):
-    model = load_gan(ema_checkpoint).model
-    raw, averaged = dict(model.generator.named_parameters()), dict(model.generator_ema.module.named_parameters())
-    assert raw.keys() == averaged.keys()
+@pytest.fixture(scope="module")
+def ema_checkpoint(ema_run):
+    return ema_run[0]
+
+
+def test_ema_after_training_is_the_moving_average_of_every_iteration(ema_run):
+    checkpoint, record = ema_run
+    model = load_gan(checkpoint).model
+    averaged = model.generator_ema.module.state_dict()
+    expected = dict(record.initial)
+    assert len(record.after) == 8
+    for i, raw in enumerate(record.after):  # replay the rule over the 8 iterations
+        weight = 1 - min(0.9, (1 + i) / (10 + i))
+        expected = {
+            name: value + weight * (raw[name] - value) if value.is_floating_point() else raw[name]
+            for name, value in expected.items()
+        }
+    for name, value in averaged.items():
+        torch.testing.assert_close(value, expected[name], msg=name)
+    moved = [name for name, value in averaged.items() if not torch.equal(value, record.initial[name])]
+    assert "net.0.weight" in moved and "net.1.running_mean" in moved  # it left the initial weights
+    raw = model.generator.state_dict()
     assert any(not torch.equal(raw[name], averaged[name]) for name in raw)
     assert model.sampler is model.generator_ema
 
@@ -88,7 +153,7 @@ def test_sample_draws_from_the_ema_generator(ema_checkpoint):
 
 
 def test_resuming_with_a_different_ema_setting_is_refused(ema_checkpoint, make_cfg):
-    checkpoint = torch.load(ema_checkpoint, map_location="cpu", weights_only=False)
+    checkpoint = read_checkpoint(ema_checkpoint)
     without_ema = instantiate(make_cfg().model)
     with pytest.raises(CheckpointError, match="ema"):
         check_compatible(checkpoint, without_ema, ema_checkpoint)
@@ -141,3 +206,57 @@ def test_evaluate_scores_the_ema_generator_unless_told_otherwise(ema_checkpoint,
         report = evaluate(compose("evaluate", overrides=overrides))
     assert report["generator"] == ("ema" if use_ema else "raw")
     assert math.isfinite(report["metrics"]["test/fid"])
+
+
+class GreyGenerator(nn.Module):
+    """A stub G: every fake is the same flat grey image (the synthetic reals have bright strokes)."""
+
+    latent_dim = 4
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.level = nn.Parameter(torch.tensor(0.25))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.level.expand(len(z), 1, 28, 28)
+
+
+class StrokeDetector(nn.Module):
+    """A stub D that gives `real` to images with a stroke (a pixel above 0.5) and `fake` to the others."""
+
+    def __init__(self, real: float, fake: float) -> None:
+        super().__init__()
+        self.real, self.fake = real, fake
+        self.unused = nn.Parameter(torch.zeros(()))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        has_stroke = images.flatten(1).amax(1) > 0.5
+        return torch.where(has_stroke, self.real, self.fake) + self.unused
+
+
+def d_accuracy(mnist_dir, objective, real: float, fake: float) -> tuple[float, float]:
+    """D's test accuracy on the real test images and on as many fakes, through the real test step."""
+    adam = functools.partial(torch.optim.Adam, lr=1e-3)
+    model = GAN(GreyGenerator(), StrokeDetector(real, fake), objective, adam, adam, latent_dim=4)
+    datamodule = MNISTDataModule(str(mnist_dir), batch_size=16, val_size=64, eval_batch_size=32, download=False)
+    trainer = pl.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    metrics = trainer.test(model, datamodule=datamodule, verbose=False)[0]
+    return metrics["test/d_real_acc"], metrics["test/d_fake_acc"]
+
+
+@pytest.mark.parametrize("objective", [Minimax(), NonSaturating(), LeastSquares(), Hinge(), Wasserstein()])
+def test_a_d_that_scores_reals_high_and_fakes_low_is_always_right(mnist_dir, objective):
+    assert d_accuracy(mnist_dir, objective, real=5.0, fake=-5.0) == (1.0, 1.0)
+    assert d_accuracy(mnist_dir, objective, real=-5.0, fake=5.0) == (0.0, 0.0)  # and always wrong reversed
+
+
+@pytest.mark.parametrize(
+    "objective,real,fake",
+    [
+        (NonSaturating(), 0.2, -0.2),  # logits: "real" above 0, i.e. sigmoid above 1/2
+        (Hinge(), 0.2, -0.2),  # hinge and Wasserstein scores: above 0
+        (LeastSquares(), 0.9, 0.1),  # LSGAN regresses to 1 (real) and 0 (fake): above 0.5
+    ],
+)
+def test_d_accuracy_uses_each_objectives_decision_threshold(mnist_dir, objective, real, fake):
+    assert d_accuracy(mnist_dir, objective, real, fake) == (1.0, 1.0)

@@ -1,26 +1,30 @@
 """Runs survive kills and signals, resume exactly, stop on divergence, and refuse bad input early."""
 
+import random
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+import pytorch_lightning as pl
 import torch
+from hydra.utils import instantiate
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan_lightning.checkpoints import CheckpointError
+from gan_lightning.checkpoints import CheckpointError, read_checkpoint, resolve_ckpt_path
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.errors import ConfigError, DataError, DivergenceError
 from gan_lightning.train import train
-from tests.conftest import ROOT, cli_overrides, run_module, subprocess_env, write_mnist
+from tests.conftest import PROJECT_ROOT, checkpoint_iteration, cli_overrides, subprocess_env, write_mnist
 
 
 def start_training(mnist_dir: Path, run: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "gan_lightning.train", *cli_overrides(mnist_dir), f"hydra.run.dir={run}", *args],
-        cwd=ROOT,
+        cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,  # Hydra logs to stdout, Python and Lightning to stderr
         text=True,
@@ -33,11 +37,13 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> Non
     while not path.exists():
         assert process.poll() is None, process.stdout.read()[-3000:]
         assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
-def iteration_of(path: Path) -> int:
-    return torch.load(path, map_location="cpu", weights_only=False)["global_step"] // 2
+def adam_steps(checkpoint: dict) -> tuple[int, int]:
+    """Adam's own step counters of G and D in a checkpoint (the same for every parameter)."""
+    g_state, d_state = (opt["state"] for opt in checkpoint["optimizer_states"])
+    return int(g_state[0]["step"]), int(d_state[0]["step"])
 
 
 def scalar_steps(run: Path, tag: str = "train/d_loss") -> list[int]:
@@ -49,26 +55,29 @@ def scalar_steps(run: Path, tag: str = "train/d_loss") -> list[int]:
 def test_sigkill_then_resume_ends_at_the_same_iteration(mnist_dir, tmp_path):
     killed, resumed = tmp_path / "killed", tmp_path / "resumed"
     budget = [
-        "iterations=300",
-        "callbacks.checkpoint.every_n_iterations=40",
-        "callbacks.last_checkpoint.every_n_iterations=20",
+        "iterations=120",
+        "loss.d_steps=2",  # D takes twice G's steps: the two optimizers' counters must not be confused
+        "callbacks.checkpoint.every_n_iterations=20",
+        "callbacks.last_checkpoint.every_n_iterations=10",
+        "test=false",
     ]
-    process = start_training(mnist_dir, killed, *budget, "test=false")
-    wait_for(killed / "checkpoints" / "iteration_120.ckpt", process)
+    process = start_training(mnist_dir, killed, *budget)
+    wait_for(killed / "checkpoints" / "iteration_40.ckpt", process)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
-    saved = iteration_of(killed / "checkpoints" / "last.ckpt")
-    assert 100 <= saved < 300  # last.ckpt lags the periodic one by at most one interval
+    saved = checkpoint_iteration(killed / "checkpoints" / "last.ckpt")
+    assert 30 <= saved < 120  # last.ckpt lags the periodic one by at most one interval
+    assert adam_steps(read_checkpoint(killed / "checkpoints" / "last.ckpt")) == (saved, 2 * saved)
 
-    process = start_training(mnist_dir, resumed, *budget, "test=false", f"ckpt_path={killed}")  # a run folder
+    process = start_training(mnist_dir, resumed, *budget, f"ckpt_path={killed}")  # a run folder
     output, _ = process.communicate(timeout=300)
     assert process.returncode == 0, output[-3000:]
-    state = torch.load(resumed / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
-    assert state["global_step"] // 2 == 300  # as an uninterrupted run
-    assert all(opt["state"] for opt in state["optimizer_states"])  # both Adam states came along
+    state = read_checkpoint(resumed / "checkpoints" / "last.ckpt")
+    assert checkpoint_iteration(resumed / "checkpoints" / "last.ckpt") == 120  # as an uninterrupted run
+    assert adam_steps(state) == (120, 240)  # both Adam states came along and kept counting
     steps = scalar_steps(resumed)
-    assert min(steps) >= saved and max(steps) == 299  # the curves continue where the checkpoint was
+    assert min(steps) >= saved and max(steps) == 119  # the curves continue where the checkpoint was
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -81,7 +90,8 @@ def test_signal_saves_a_checkpoint_and_says_where(mnist_dir, tmp_path, signum):
     output, _ = process.communicate(timeout=120)
     assert process.returncode != 0
     last = run / "checkpoints" / "last.ckpt"
-    assert iteration_of(last) > 40  # saved on the way out, not only the periodic one
+    assert checkpoint_iteration(last) > 40  # saved on the way out, not only the periodic one
+    assert (run / "checkpoints" / f"interrupted_{checkpoint_iteration(last)}.ckpt").exists()
     assert f"Resume with ckpt_path={last}" in output
 
 
@@ -92,32 +102,39 @@ def test_same_seed_same_losses(make_cfg, tmp_path):
         events = EventAccumulator(str(tmp_path / name / "tensorboard"))
         events.Reload()
         runs.append([[e.value for e in events.Scalars(f"train/{t}")] for t in ("d_loss", "g_loss", "g_grad_norm")])
-    assert runs[0] == runs[1]
+    assert runs[0] == runs[1] and len(runs[0][0]) == 5
 
 
-def test_divergence_stops_with_iteration_and_keeps_good_checkpoints(make_cfg, tmp_path):
-    cfg = make_cfg(
-        "iterations=60", "loss.g_optimizer.lr=1e30", "loss.d_optimizer.lr=1e30", "trainer.log_every_n_steps=1"
-    )
-    with pytest.raises(DivergenceError, match=r"became (nan|inf|-inf) at iteration \d+"):
-        train(cfg)
+class PoisonGenerator(pl.Callback):
+    """Turns one of G's weights into NaN before iteration `at` (0-based), as a blown-up update would."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if pl_module.iteration == self.at:
+            with torch.no_grad():
+                next(pl_module.generator.parameters()).view(-1)[0] = float("nan")
+
+
+@pytest.mark.parametrize("log_every", [1, 50])  # caught by the logging check, or only by the checkpoint's
+def test_divergence_stops_the_run_and_writes_no_checkpoint_after_it(make_cfg, tmp_path, log_every):
+    cfg = make_cfg("iterations=20", "test=false", f"trainer.log_every_n_steps={log_every}")
+    with pytest.raises(DivergenceError, match=r"d_loss became nan at iteration 8;"):
+        train(cfg, [PoisonGenerator(at=7)])
     run = tmp_path / "run"
     assert "DivergenceError" in (run / "FAILED").read_text()
-    for path in (run / "checkpoints").glob("*.ckpt"):
-        state = torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
-        assert all(torch.isfinite(t).all() for t in state.values() if t.is_floating_point()), path
+    checkpoints = sorted(p.name for p in (run / "checkpoints").glob("*.ckpt"))
+    assert checkpoints == ["iteration_3.ckpt", "iteration_6.ckpt"]  # the good ones stay, nothing after the NaN
+    for name in checkpoints:
+        state = read_checkpoint(run / "checkpoints" / name)["state_dict"]
+        assert all(torch.isfinite(t).all() for t in state.values() if t.is_floating_point()), name
 
 
-def test_multirun_keeps_the_jobs_that_did_not_diverge(mnist_dir, tmp_path):
-    sweep = tmp_path / "sweep"
-    result = run_module(
-        "gan_lightning.train", "-m", *cli_overrides(mnist_dir), "iterations=20", "test=false",
-        "trainer.log_every_n_steps=1", "loss.d_optimizer.lr=1e30,1e-3", f"hydra.sweep.dir={sweep}",
-    )  # fmt: skip
-    assert result.returncode != 0  # the sweep reports its failure...
-    assert (sweep / "0" / "FAILED").exists()
-    assert (sweep / "1" / "checkpoints" / "last.ckpt").exists()  # ...after running the other job to the end
-    assert not (sweep / "1" / "FAILED").exists()
+def test_a_learning_rate_that_explodes_is_reported_as_divergence(make_cfg):
+    cfg = make_cfg("iterations=60", "loss.g_optimizer.lr=1e30", "loss.d_optimizer.lr=1e30")
+    with pytest.raises(DivergenceError, match=r"became (nan|inf|-inf) at iteration \d+"):
+        train(cfg)
 
 
 def test_unwritable_output_folder_is_refused(make_cfg, tmp_path):
@@ -134,19 +151,18 @@ def test_checkpoint_with_another_latent_size_is_refused(make_cfg, tmp_path):
         train(resume)
 
 
-def test_ckpt_path_last_finds_the_newest_run(make_cfg, tmp_path):
-    runs = tmp_path / "logs"
-    train(make_cfg("iterations=2", "test=false", f"paths.log_dir={runs}", output_dir=runs / "train" / "runs" / "one"))
-    train(
-        make_cfg(
-            "iterations=4",
-            "test=false",
-            "ckpt_path=last",
-            f"paths.log_dir={runs}",
-            output_dir=runs / "train" / "runs" / "two",
-        )
-    )
-    assert iteration_of(runs / "train" / "runs" / "two" / "checkpoints" / "last.ckpt") == 4
+def test_ckpt_path_last_picks_the_newest_of_two_runs(make_cfg, tmp_path):
+    logs = tmp_path / "logs"
+    runs = logs / "train" / "runs"
+    for name, iterations in (("older", 4), ("newer", 2)):
+        train(make_cfg(f"iterations={iterations}", "test=false", f"paths.log_dir={logs}", output_dir=runs / name))
+    assert resolve_ckpt_path("last", runs.parent) == runs / "newer" / "checkpoints" / "last.ckpt"
+    resumed = runs / "resumed"
+    train(make_cfg("iterations=5", "test=false", "ckpt_path=last", f"paths.log_dir={logs}", output_dir=resumed))
+    assert min(scalar_steps(resumed)) == 2  # it continued the newer run (2 iterations), not the longer one
+    assert checkpoint_iteration(resumed / "checkpoints" / "last.ckpt") == 5
+    (runs / "older" / "checkpoints" / "last.ckpt").touch()  # now the older run was written last
+    assert resolve_ckpt_path("last", runs.parent) == runs / "older" / "checkpoints" / "last.ckpt"
 
 
 def test_truncated_mnist_file_is_reported(tmp_path):
@@ -172,16 +188,25 @@ def test_ddp_on_two_cpu_processes_writes_one_run_folder(mnist_dir, tmp_path):
         "last.ckpt",
     ]
     assert len(list((run / "samples").iterdir())) == 1
-    assert iteration_of(run / "checkpoints" / "last.ckpt") == 10
+    assert checkpoint_iteration(run / "checkpoints" / "last.ckpt") == 10
 
 
-def test_checkpoints_carry_the_random_streams(make_cfg):
-    from hydra.utils import instantiate
+def random_draws() -> list:
+    draws = [torch.randn(3).tolist(), [random.random() for _ in range(3)], np.random.randn(3).tolist()]
+    if torch.cuda.is_available():
+        draws.append(torch.randn(3, device="cuda").tolist())
+    return draws
 
+
+def test_checkpoints_carry_all_four_random_streams(make_cfg, tmp_path):
+    """torch, CUDA (where present), Python's and NumPy's streams, through a real file read as plain data."""
     model = instantiate(make_cfg().model)
+    torch.manual_seed(1), random.seed(2), np.random.seed(3)
+    np.random.randn(1)  # NumPy now holds a cached Gaussian, part of its state
     checkpoint: dict = {}
     model.on_save_checkpoint(checkpoint)
-    expected = torch.randn(4)
-    torch.randn(100)  # the stream moves on
-    model.on_load_checkpoint(checkpoint)
-    torch.testing.assert_close(torch.randn(4), expected, rtol=0, atol=0)
+    torch.save(checkpoint, tmp_path / "streams.pt")
+    expected = random_draws()
+    random_draws()  # every stream moves on
+    model.on_load_checkpoint(torch.load(tmp_path / "streams.pt", weights_only=True))
+    assert random_draws() == expected

@@ -3,9 +3,11 @@
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.train import train
 
 NO_DROPOUT = ["model.generator.dropout=[0,0,0,0,0,0,0]", "model.discriminator.dropout=[0,0,0]"]
@@ -17,12 +19,12 @@ def logged_losses(run: Path) -> dict[str, list[float]]:
     return {tag: [e.value for e in events.Scalars(f"train/{tag}")] for tag in ("d_loss", "g_loss")}
 
 
-def run_losses(make_cfg, tmp_path: Path, name: str, *overrides: str) -> dict[str, list[float]]:
+def run_losses(make_cfg, tmp_path: Path, name: str, *overrides: str, callbacks=()) -> dict[str, list[float]]:
     # Dropout off: compiled kernels draw their random masks from another generator than eager ones.
     cfg = make_cfg(
         *NO_DROPOUT, "iterations=3", "test=false", "trainer.limit_val_batches=0", *overrides, output_dir=tmp_path / name
     )
-    train(cfg)
+    train(cfg, callbacks)
     return logged_losses(tmp_path / name)
 
 
@@ -35,9 +37,17 @@ def test_compiled_and_eager_training_give_the_same_losses(make_cfg, tmp_path):
         torch.testing.assert_close(compiled[tag], eager[tag], rtol=1e-3, atol=1e-4)
 
 
+def fused_flags(run: Path) -> list[object]:
+    """Each optimizer's `fused` setting as its state holds it (G's, D's)."""
+    checkpoint = read_checkpoint(run / "checkpoints" / "last.ckpt")
+    return [opt["param_groups"][0]["fused"] for opt in checkpoint["optimizer_states"]]
+
+
 def test_fused_adam_gives_the_same_losses(make_cfg, tmp_path):
     plain = run_losses(make_cfg, tmp_path, "plain", "fused_optimizer=false")
     fused = run_losses(make_cfg, tmp_path, "fused", "fused_optimizer=true")
+    assert fused_flags(tmp_path / "fused") == [True, True]  # the switch reached both optimizers
+    assert not any(fused_flags(tmp_path / "plain"))
     for tag in plain:
         torch.testing.assert_close(fused[tag], plain[tag], rtol=1e-4, atol=1e-5)
 
@@ -51,6 +61,16 @@ def test_torch_threads_is_applied(make_cfg, tmp_path):
         torch.set_num_threads(before)
 
 
-def test_mixed_precision_trains_with_finite_losses(make_cfg, tmp_path):
-    losses = run_losses(make_cfg, tmp_path, "bf16", "trainer.precision=bf16-mixed")
+class RecordPrecision(pl.Callback):
+    """The trainer's precision and the dtype D's layers compute in during training."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.precision, self.dtypes = trainer.precision, set()
+        pl_module.discriminator.register_forward_hook(lambda module, args, out: self.dtypes.add(out.dtype))
+
+
+def test_mixed_precision_computes_in_bfloat16_with_finite_losses(make_cfg, tmp_path):
+    record = RecordPrecision()
+    losses = run_losses(make_cfg, tmp_path, "bf16", "trainer.precision=bf16-mixed", callbacks=[record])
+    assert record.precision == "bf16-mixed" and record.dtypes == {torch.bfloat16}
     assert all(len(values) == 3 and all(abs(v) < 1e3 for v in values) for values in losses.values())

@@ -6,7 +6,9 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.train import train
+from tests.conftest import checkpoint_iteration
 
 SCALARS = ["d_real_loss", "d_fake_loss", "d_loss", "g_loss", "divergence", "d_real_prob", "d_fake_prob", "g_grad_norm"]
 
@@ -15,10 +17,6 @@ def tensorboard_events(run: Path) -> EventAccumulator:
     events = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0, "images": 0})
     events.Reload()
     return events
-
-
-def checkpoint_iteration(path: Path, d_steps: int = 1) -> int:
-    return torch.load(path, map_location="cpu", weights_only=False)["global_step"] // (d_steps + 1)
 
 
 @pytest.mark.parametrize("loss", ["minimax", "nonsaturating"])
@@ -41,7 +39,7 @@ def test_training_writes_curves_samples_checkpoints_and_test_metrics(make_cfg, t
 
 def test_d_steps_takes_k_discriminator_updates_per_iteration(make_cfg, tmp_path):
     train(make_cfg("loss.d_steps=3", "iterations=4", "test=false"))
-    state = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    state = read_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")
     assert state["global_step"] == 4 * (3 + 1)
     d_opt_state = state["optimizer_states"][1]["state"]
     assert int(next(iter(d_opt_state.values()))["step"]) == 12  # Adam's step count for D
