@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from gan_lightning.classifier import load_classifier
-from gan_lightning.config import exit_on_user_error, project_paths
+from gan_lightning.config import exit_on_user_error, project_config
 from gan_lightning.data import load_mnist, to_unit
 from gan_lightning.metrics import QualityMetrics
 
@@ -54,12 +54,15 @@ def markdown_table(results: dict, classifier_hash: str) -> str:
 @exit_on_user_error
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    paths = project_paths()
+    cfg = project_config()
+    paths = cfg.paths
     classifier, digest = load_classifier()
     train = load_mnist(paths.data_dir, train=True, download=False)
     test = load_mnist(paths.data_dir, train=False, download=False)
     results = calibrate(
-        QualityMetrics(classifier), to_unit(test.data), reference_sets(train.data, train.targets, len(test.data))
+        QualityMetrics(classifier, cfg.callbacks.sample_quality.kid_subset_size),
+        to_unit(test.data),
+        reference_sets(train.data, train.targets, len(test.data)),
     )
     out = Path(paths.log_dir) / "calibration.json"
     out.parent.mkdir(parents=True, exist_ok=True)

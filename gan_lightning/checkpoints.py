@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
 
 from gan_lightning.config import PROJECT_ROOT
-from gan_lightning.errors import GANError
+from gan_lightning.errors import GANError, describe
+from gan_lightning.iterations import completed_iterations
 from gan_lightning.module import GAN
 
 CONFIG_KEY = "gan_lightning_config"
@@ -41,6 +40,8 @@ ALLOWED_TARGETS = frozenset(
         "gan_lightning.callbacks.IterationProgressBar",
         "gan_lightning.callbacks.SampleGrid",
         "gan_lightning.callbacks.SampleQuality",
+        "gan_lightning.callbacks.RandomStreams",
+        "gan_lightning.callbacks.FiniteLossGuard",
         "torch.optim.Adam",
         "torch.optim.AdamW",
         "torch.optim.SGD",
@@ -54,16 +55,6 @@ ALLOWED_TARGETS = frozenset(
 
 class CheckpointError(GANError):
     """A checkpoint is missing, unreadable or not one of ours."""
-
-
-class StoreConfig(pl.Callback):
-    """Writes the run's resolved config into every checkpoint, so `evaluate` and `sample` need nothing else."""
-
-    def __init__(self, cfg: DictConfig) -> None:
-        self.config = OmegaConf.to_container(cfg, resolve=True)
-
-    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
-        checkpoint[CONFIG_KEY] = self.config
 
 
 def resolve_ckpt_path(value: str, runs_dir: str | Path) -> Path:
@@ -105,27 +96,22 @@ def check_targets(config: dict, path: str | Path) -> None:
             )
 
 
-def check_compatible(checkpoint: dict, model: torch.nn.Module, path: str | Path) -> None:
+def check_compatible(checkpoint: dict, model: GAN, path: str | Path) -> None:
     """Refuse a checkpoint whose tensors do not fit the configured model, naming the first mismatch."""
     expected = model.state_dict()
     for name, tensor in checkpoint["state_dict"].items():
         if name in expected and tensor.shape != expected[name].shape:
-            hint = (
-                " (model.latent_dim differs from the run that wrote it)" if name.startswith("generator.net.0.") else ""
-            )
             raise CheckpointError(
                 f"checkpoint {path} does not fit this config: {name} has shape {tuple(tensor.shape)} there and "
-                f"{tuple(expected[name].shape)} here{hint}"
+                f"{tuple(expected[name].shape)} here{_latent_hint(name, tensor.shape, expected[name].shape, model)}"
             )
     missing = sorted(set(expected) - set(checkpoint["state_dict"]))
     unexpected = sorted(set(checkpoint["state_dict"]) - set(expected))
     if any(name.startswith("generator_ema.") for name in missing):
-        raise CheckpointError(
-            f"checkpoint {path} was trained without ema (no averaged generator in it); resume with ema=null"
-        )
+        raise CheckpointError(f"checkpoint {path} was trained without ema (no averaged generator in it); use ema=null")
     if any(name.startswith("generator_ema.") for name in unexpected):
         raise CheckpointError(
-            f"checkpoint {path} was trained with ema (it holds an averaged generator); resume with ema=<decay>"
+            f"checkpoint {path} was trained with ema (it holds an averaged generator); use ema=<decay>"
         )
     if missing:
         raise CheckpointError(f"checkpoint {path} does not fit this config: it lacks {missing[0]} (another model?)")
@@ -133,6 +119,24 @@ def check_compatible(checkpoint: dict, model: torch.nn.Module, path: str | Path)
         raise CheckpointError(
             f"checkpoint {path} does not fit this config: it has {unexpected[0]}, which this model lacks"
         )
+
+
+def _latent_hint(name: str, theirs: torch.Size, ours: torch.Size, model: GAN) -> str:
+    """Name the likely cause when a generator tensor differs exactly where the latent size enters."""
+    if not name.startswith("generator.") or len(theirs) != len(ours):
+        return ""
+    differs = [i for i in range(len(ours)) if theirs[i] != ours[i]]
+    if all(ours[i] == model.latent_dim for i in differs):
+        return f" (model.generator.latent_dim differs: {theirs[differs[0]]} there, {model.latent_dim} here)"
+    return ""
+
+
+def upgrade_legacy_config(config: dict) -> dict:
+    """A stored config of version 0.1 in today's shape (its model node had the speed switches and latent_dim)."""
+    model = dict(config["model"])
+    for key in ("compile", "compile_mode", "fused_optimizer", "latent_dim"):
+        model.pop(key, None)
+    return {**config, "model": model}
 
 
 def read_checkpoint(path: str | Path) -> dict:
@@ -143,17 +147,15 @@ def read_checkpoint(path: str | Path) -> dict:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        blocked = re.search(r"GLOBAL ([\w.]+)", str(err))
-        what = f"a {blocked.group(1)} object" if blocked else "objects other than tensors and plain data"
+        blocked = re.search(r"GLOBAL ([\w.]+)", str(err))  # weights_only names the class it refused to build
+        if blocked is None:
+            raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file (it does not unpickle)") from err
         raise CheckpointError(
-            f"checkpoint {path} holds {what}, which a checkpoint written by gan_lightning never does; refused, "
-            f"nothing in it was run (only open files from people you trust with your account)"
+            f"checkpoint {path} holds a {blocked.group(1)} object, which a checkpoint written by gan_lightning never "
+            f"does; refused, nothing in it was run (only open files from people you trust with your account)"
         ) from err
     except Exception as err:  # torch raises many types for truncated or foreign files
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        raise CheckpointError(
-            f"checkpoint {path} is corrupt or not a PyTorch file ({type(err).__name__}: {reason})"
-        ) from err
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file ({describe(err)})") from err
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise CheckpointError(f"checkpoint {path} is not a Lightning checkpoint (no state_dict)")
     if CONFIG_KEY in checkpoint:
@@ -178,9 +180,9 @@ def load_gan(path: str | Path, runs_dir: Path = PROJECT_ROOT / "outputs" / "trai
     checkpoint = read_checkpoint(path)
     if CONFIG_KEY not in checkpoint:
         raise CheckpointError(f"checkpoint {path} was not written by gan_lightning.train (it stores no run config)")
-    config = checkpoint[CONFIG_KEY]
+    config = upgrade_legacy_config(checkpoint[CONFIG_KEY])
     model: GAN = instantiate(config["model"])
     check_compatible(checkpoint, model, path)
     model.load_state_dict(checkpoint["state_dict"])
-    iteration = checkpoint.get("global_step", 0) // model.optimizer_steps_per_iteration
+    iteration = completed_iterations(checkpoint["global_step"], model.d_steps)
     return TrainedGAN(model.eval(), config, iteration, path.resolve())

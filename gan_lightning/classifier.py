@@ -22,7 +22,7 @@ from torch import nn
 from tqdm import tqdm
 
 from gan_lightning.data import load_mnist, to_unit
-from gan_lightning.errors import GANError
+from gan_lightning.errors import GANError, describe
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,11 @@ def save_classifier(model: MNISTClassifier, test_accuracy: float, folder: str | 
     return path
 
 
+def weights_hash(path: str | Path | None = None) -> str:
+    """The 12-hex-digit hash that numbers scored with this classifier file (None: the shipped one) carry."""
+    return sha256(SHIPPED_WEIGHTS if path is None else Path(path))[:12]
+
+
 def _check_hash(path: Path, digest: str) -> None:
     if path == SHIPPED_WEIGHTS and digest != SHIPPED_SHA256:
         raise ClassifierError(
@@ -149,17 +154,18 @@ def load_classifier(path: str | Path | None = None) -> tuple[MNISTClassifier, st
         model = MNISTClassifier()
         model.load_state_dict({name: tensor.float() for name, tensor in state["state_dict"].items()})
     except Exception as err:  # a foreign pickle, a truncated file, other tensors
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ClassifierError(f"classifier weights {path} are not a gan_lightning classifier ({reason})") from err
+        raise ClassifierError(
+            f"classifier weights {path} are not a gan_lightning classifier ({describe(err)})"
+        ) from err
     return model.eval().requires_grad_(False), digest[:12]
 
 
 def main() -> None:
     """Retrain the classifier on the configured data folder into paths.cache_dir; `make classifier`."""
-    from gan_lightning.config import exit_on_user_error, project_paths
+    from gan_lightning.config import exit_on_user_error, project_config
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    paths = project_paths()
+    paths = project_config().paths
 
     @exit_on_user_error
     def retrain() -> None:

@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.datasets import MNIST
 from torchvision.datasets.utils import extract_archive
 
-from gan_lightning.errors import ConfigError, DataError
+from gan_lightning.errors import ConfigError, DataError, describe
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def _missing_message(root: Path, reason: str) -> str:
     )
 
 
-def load_mnist(root: str | Path, train: bool, download: bool) -> MNIST:
+def load_mnist(root: str | Path, train: bool, download: bool = False) -> MNIST:
     """Load one MNIST split through torchvision, turning its failures into actionable DataErrors."""
     root = Path(root)
     raw = root / "MNIST" / "raw"
@@ -60,7 +60,7 @@ def load_mnist(root: str | Path, train: bool, download: bool) -> MNIST:
     for name in present:
         if not (raw / name).exists():  # torchvision reads plain files; it would re-download a .gz it cannot verify
             try:
-                extract_archive(str(raw / f"{name}.gz"), str(raw))
+                extract_archive(str(raw / f"{name}.gz"))  # next to the archive
             except OSError as err:
                 raise DataError(
                     f"could not unpack {raw / name}.gz ({err}); unpack it by hand or fix the folder"
@@ -73,44 +73,31 @@ def load_mnist(root: str | Path, train: bool, download: bool) -> MNIST:
     except (RuntimeError, OSError, AssertionError, ValueError) as err:
         if len(present) < len(RAW_FILES):
             raise DataError(_missing_message(root, f"download failed: {err}")) from err
-        reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-        raise DataError(f"MNIST files in {raw} are corrupt or unreadable ({reason}); replace them") from err
+        raise DataError(f"MNIST files in {raw} are corrupt or unreadable ({describe(err)}); replace them") from err
 
 
 class MNISTDataModule(pl.LightningDataModule):
     """Train/val split of the 60k training images (seeded) and the 10k test images, pixels in [0, 1].
 
-    Training batches hold `draws_per_step` minibatches back to back, one for each D step of an iteration.
+    A training batch holds one minibatch of `batch_size` images for each of the `d_steps` D updates of an
+    iteration, back to back: the GAN module being trained says how many (`d_steps`; 1 without a trainer).
     """
 
     def __init__(
-        self,
-        data_dir: str,
-        batch_size: int = 32,
-        draws_per_step: int = 1,
-        val_size: int = 5000,
-        split_seed: int = 0,
-        eval_batch_size: int = 1000,
-        download: bool = True,
+        self, data_dir: str, batch_size: int, val_size: int, split_seed: int, eval_batch_size: int, download: bool
     ) -> None:
         super().__init__()
-        for key, value in (
-            ("batch_size", batch_size),
-            ("eval_batch_size", eval_batch_size),
-            ("draws_per_step", draws_per_step),
-        ):
-            if value <= 0:
-                raise ConfigError(f"data.{key} must be a positive integer, got {value}")
-        if val_size < 0:
-            raise ConfigError(f"data.val_size must be >= 0, got {val_size}")
         self.data_dir = data_dir
         self.batch_size = batch_size
-        self.draws_per_step = draws_per_step
         self.val_size = val_size
         self.split_seed = split_seed
         self.eval_batch_size = eval_batch_size
         self.download = download
         self.train_images: torch.Tensor | None = None
+
+    @property
+    def minibatches_per_batch(self) -> int:
+        return self.trainer.lightning_module.d_steps if self.trainer is not None else 1
 
     def prepare_data(self) -> None:
         for train in (True, False):
@@ -119,24 +106,20 @@ class MNISTDataModule(pl.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_images is not None:
             return
-        train = load_mnist(self.data_dir, train=True, download=False)
+        train = load_mnist(self.data_dir, train=True)
         if self.val_size >= len(train.data):
             raise ConfigError(f"data.val_size must be below the {len(train.data)} training images, got {self.val_size}")
         order = torch.randperm(len(train.data), generator=torch.Generator().manual_seed(self.split_seed))
         self.val_images = train.data[order[: self.val_size]]
         self.train_images = train.data[order[self.val_size :]]
-        self.test_images = load_mnist(self.data_dir, train=False, download=False).data
-        if len(self.train_images) < self.batch_size * self.draws_per_step:
+        self.test_images = load_mnist(self.data_dir, train=False).data
+        if len(self.train_images) < self.batch_size * self.minibatches_per_batch:
             raise ConfigError(
-                f"data.batch_size x loss.d_steps ({self.batch_size * self.draws_per_step}) exceeds the "
+                f"data.batch_size x optimizer.d_steps ({self.batch_size * self.minibatches_per_batch}) exceeds the "
                 f"{len(self.train_images)} training images"
             )
-        log.info(
-            "MNIST: %d train, %d val, %d test images",
-            len(self.train_images),
-            len(self.val_images),
-            len(self.test_images),
-        )
+        sizes = len(self.train_images), len(self.val_images), len(self.test_images)
+        log.info("MNIST: %d train, %d val, %d test images", *sizes)  # pragma: no mutate
 
     def train_dataloader(self) -> DataLoader:
         images = self.train_images
@@ -145,7 +128,7 @@ class MNISTDataModule(pl.LightningDataModule):
             images = images.to(self.trainer.strategy.root_device)
         return DataLoader(
             ImageTensor(images),
-            batch_size=self.batch_size * self.draws_per_step,
+            batch_size=self.batch_size * self.minibatches_per_batch,
             shuffle=True,
             drop_last=True,
             collate_fn=keep_batch,

@@ -9,14 +9,13 @@ import json
 import logging
 from pathlib import Path
 
-import hydra
 import pytorch_lightning as pl
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from gan_lightning.callbacks import SampleGrid
 from gan_lightning.checkpoints import load_gan
-from gan_lightning.config import CONF_DIR, check_config, exit_on_user_error
+from gan_lightning.config import check_config, entry_point
+from gan_lightning.images import fixed_noise, generator_grid, save_png
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +24,14 @@ def evaluate(cfg: DictConfig) -> dict:
     check_config(cfg)
     trained = load_gan(cfg.ckpt_path)
     if not cfg.use_ema:
-        trained.model.generator_ema = None  # `sampler` falls back to the raw G
+        trained.model.generator_ema = None  # `eval_generator` falls back to the raw G
     pl.seed_everything(cfg.seed)
-    quality = instantiate(cfg.sample_quality)
+    quality = instantiate(cfg.callbacks.sample_quality)
     trainer = instantiate(cfg.trainer, callbacks=[quality])
     metrics = trainer.test(trained.model, datamodule=instantiate(cfg.data))[0]
     output_dir = Path(cfg.paths.output_dir)
-    grid = SampleGrid(dirpath=str(output_dir)).grid(trained.model)
-    SampleGrid.save(grid, output_dir / "samples.png")
+    z = fixed_noise(64, trained.model.latent_dim)
+    save_png(generator_grid(trained.model.eval_generator, z), output_dir / "samples.png")
     report = {
         "ckpt_path": str(trained.path),
         "iteration": trained.iteration,
@@ -45,11 +44,7 @@ def evaluate(cfg: DictConfig) -> dict:
     return report
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="evaluate")
-@exit_on_user_error
-def main(cfg: DictConfig) -> None:
-    evaluate(cfg)
-
+main = entry_point("evaluate")(evaluate)
 
 if __name__ == "__main__":
     main()

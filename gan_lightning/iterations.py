@@ -14,3 +14,12 @@ def optimizer_steps(iterations: int, d_steps: int) -> int:
 def completed_iterations(global_step: int, d_steps: int) -> int:
     """Complete iterations behind Lightning's global_step."""
     return global_step // (d_steps + 1)
+
+
+def is_logging_iteration(trainer, iteration: int) -> bool:
+    """Whether Lightning writes the loggers after iteration `iteration` (0-based), as its own rule decides.
+
+    Training statistics and host syncs (the NaN check) happen only then.
+    """
+    every = trainer.log_every_n_steps
+    return bool(trainer.fast_dev_run) or (every > 0 and (iteration + 1) % every == 0)

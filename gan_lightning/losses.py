@@ -15,7 +15,6 @@ class Objective:
     gradient penalty that the module adds to D's loss (0: none).
     """
 
-    outputs_are_logits = False
     decision_threshold = 0.0
     gp_weight = 0.0
 
@@ -25,11 +24,23 @@ class Objective:
     def generator_loss(self, fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def output_statistics(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What the training curves show of D's outputs: their means (raw scores without a fixed scale)."""
+        return {"d_real_score": real.mean(), "d_fake_score": fake.mean()}
+
 
 class BinaryCrossEntropyObjective(Objective):
     """D minimizes J(D) = H(1, D(x)) + H(0, D(G(z))), the tutorial's discriminator cost."""
 
-    outputs_are_logits = True
+    def output_statistics(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        """D(x) and D(G(z)) as probabilities, and the tutorial's "divergence" mean D(x) / (D(x) + D(G(z))),
+        which is 0.5 when D cannot tell them apart."""
+        real_prob, fake_prob = real.sigmoid(), fake.sigmoid()
+        return {
+            "d_real_prob": real_prob.mean(),
+            "d_fake_prob": fake_prob.mean(),
+            "divergence": (real_prob / (real_prob + fake_prob)).mean(),
+        }
 
     def discriminator_losses(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return F.softplus(-real).mean(), F.softplus(fake).mean()

@@ -69,16 +69,14 @@ class QualityMetrics(nn.Module):
     Real features are kept across `reset()`, so a fixed real set (validation or test images) is embedded once.
     """
 
-    def __init__(self, classifier: MNISTClassifier, kid_subset_size: int = 1000) -> None:
+    def __init__(self, classifier: MNISTClassifier, kid_subset_size: int) -> None:
         super().__init__()
         classifier = classifier.eval().requires_grad_(False)
         features = ClassifierFeatures(classifier)
-        self.fid = FrechetInceptionDistance(feature=features, reset_real_features=False, normalize=True)
-        self.kid = KernelInceptionDistance(
-            feature=features, reset_real_features=False, subset_size=kid_subset_size, normalize=True
-        )
-        # normalize=False: InceptionScore would turn floats into bytes even for a custom network.
-        self.inception_score = InceptionScore(feature=classifier, splits=1, normalize=False)
+        # With a network of our own, torchmetrics passes the [0, 1] floats to it as they are.
+        self.fid = FrechetInceptionDistance(feature=features, reset_real_features=False)
+        self.kid = KernelInceptionDistance(feature=features, reset_real_features=False)  # subset size: compute()
+        self.inception_score = InceptionScore(feature=classifier, splits=1)
         self.coverage = ModeCoverage(classifier)
         self.kid_subset_size = kid_subset_size
         self.real_count = 0
@@ -100,7 +98,7 @@ class QualityMetrics(nn.Module):
         self.kid.subset_size = min(self.kid_subset_size, self.real_count, n_fake)
         kid_mean, kid_std = self.kid.compute()
         with warnings.catch_warnings():  # its std over one split is undefined, and unused here
-            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore")
             is_mean, _ = self.inception_score.compute()
         coverage = self.coverage.compute()
         results = {

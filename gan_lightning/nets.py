@@ -1,21 +1,15 @@
-"""Generator and discriminator networks. Discriminators return logits; generators return pixels in [0, 1]."""
+"""Generator and discriminator networks. Discriminators return logits; generators return pixels in [0, 1].
+
+Generators expose `latent_dim`, the size of the z they read. Their arguments are checked by config.py.
+"""
 
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from gan_lightning.errors import ConfigError
-
 IMAGE_SHAPE = (1, 28, 28)
 IMAGE_PIXELS = 28 * 28
-
-
-def _check_dropout(hidden: Sequence[int], dropout: Sequence[float], owner: str) -> None:
-    if len(hidden) != len(dropout):
-        raise ConfigError(f"model.{owner}.dropout needs one value per hidden layer ({len(hidden)}), got {len(dropout)}")
-    if any(not 0.0 <= p < 1.0 for p in dropout):
-        raise ConfigError(f"model.{owner}.dropout values must lie in [0, 1), got {list(dropout)}")
 
 
 class MLPGenerator(nn.Module):
@@ -23,7 +17,6 @@ class MLPGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, hidden: Sequence[int], dropout: Sequence[float]) -> None:
         super().__init__()
-        _check_dropout(hidden, dropout, "generator")
         layers: list[nn.Module] = []
         width = latent_dim
         for size, p in zip(hidden, dropout, strict=True):
@@ -44,7 +37,6 @@ class MLPDiscriminator(nn.Module):
 
     def __init__(self, hidden: Sequence[int], dropout: Sequence[float]) -> None:
         super().__init__()
-        _check_dropout(hidden, dropout, "discriminator")
         layers: list[nn.Module] = [nn.Flatten()]
         width = IMAGE_PIXELS
         for size, p in zip(hidden, dropout, strict=True):
@@ -68,8 +60,6 @@ class DCGANGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, channels: int = 32) -> None:
         super().__init__()
-        if channels <= 0:
-            raise ConfigError(f"model.generator.channels must be positive, got {channels}")
         self.net = nn.Sequential(
             nn.Linear(latent_dim, 2 * channels * 7 * 7, bias=False),
             nn.Unflatten(1, (2 * channels, 7, 7)),
@@ -96,8 +86,6 @@ class DCGANDiscriminator(nn.Module):
 
     def __init__(self, channels: int = 32) -> None:
         super().__init__()
-        if channels <= 0:
-            raise ConfigError(f"model.discriminator.channels must be positive, got {channels}")
         self.net = nn.Sequential(
             nn.Conv2d(1, channels, kernel_size=4, stride=2, padding=1),
             nn.LeakyReLU(0.2),

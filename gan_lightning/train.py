@@ -9,17 +9,19 @@ import logging
 import time
 from pathlib import Path
 
-import hydra
 import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from gan_lightning.callbacks import SampleQuality
-from gan_lightning.checkpoints import StoreConfig, check_compatible, read_checkpoint, resolve_ckpt_path
-from gan_lightning.config import CONF_DIR, check_config, exit_on_user_error
+from gan_lightning.callbacks import StoreConfig
+from gan_lightning.checkpoints import check_compatible, read_checkpoint, resolve_ckpt_path
+from gan_lightning.classifier import weights_hash
+from gan_lightning.config import check_config, entry_point
 from gan_lightning.errors import ConfigError
+from gan_lightning.iterations import optimizer_steps
+from gan_lightning.module import GAN
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +31,19 @@ def instantiate_group(group: DictConfig | None) -> list:
     return [instantiate(node) for node in (group or {}).values() if node is not None]
 
 
-def run_summary(cfg: DictConfig) -> dict[str, object]:
-    """The hyperparameters that tell runs apart, for TensorBoard's HPARAMS table."""
+def hparams_row(cfg: DictConfig) -> dict[str, object]:
+    """The hyperparameters that tell runs apart: one row of TensorBoard's HPARAMS table."""
     return {
-        "loss": cfg.loss.objective._target_.rsplit(".", 1)[-1],
+        "loss": cfg.loss._target_.rsplit(".", 1)[-1],
         "generator": cfg.model.generator._target_.rsplit(".", 1)[-1],
         "seed": cfg.get("seed"),
         "batch_size": cfg.data.batch_size,
         "discriminator": cfg.model.discriminator._target_.rsplit(".", 1)[-1],
         "ema": cfg.get("ema") or 0.0,
         "r1_gamma": cfg.get("r1_gamma") or 0.0,
-        "d_steps": cfg.loss.d_steps,
-        "g_lr": cfg.loss.g_optimizer.get("lr"),
-        "d_lr": cfg.loss.d_optimizer.get("lr"),
+        "d_steps": cfg.optimizer.d_steps,
+        "g_lr": cfg.optimizer.g.get("lr"),
+        "d_lr": cfg.optimizer.d.get("lr"),
         "iterations": cfg.get("iterations") or -1,
         "max_epochs": cfg.trainer.get("max_epochs"),
     }
@@ -50,7 +52,7 @@ def run_summary(cfg: DictConfig) -> dict[str, object]:
 def log_final_metrics(
     trainer: pl.Trainer, cfg: DictConfig, metrics: dict[str, float], classifier_hash: str | None
 ) -> None:
-    params = {**run_summary(cfg), "classifier_hash": classifier_hash or "none"}
+    params = {**hparams_row(cfg), "classifier_hash": classifier_hash or "none"}
     # Prefixed so that the HPARAMS table's columns do not add a point at step 0 to the training curves.
     final = {
         f"final/{name.replace('/', '_')}": value for name, value in metrics.items() if not name.startswith("train/")
@@ -101,23 +103,38 @@ def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str,
     return metrics
 
 
+def build_model(cfg: DictConfig) -> GAN:
+    model = instantiate(cfg.model)
+    if cfg.get("compile"):
+        # In place: the state_dict keys, and so checkpoints, stay those of the eager networks.
+        # mode="reduce-overhead" also captures CUDA graphs.
+        model.generator.compile(mode=cfg.compile_mode)
+        model.discriminator.compile(mode=cfg.compile_mode)
+    return model
+
+
+def checked_resume_path(cfg: DictConfig, model: GAN) -> Path | None:
+    """The checkpoint to resume from, checked now with a message that says what is wrong (not deep in Lightning)."""
+    if not cfg.get("ckpt_path"):
+        return None
+    path = resolve_ckpt_path(str(cfg.ckpt_path), Path(cfg.paths.log_dir) / cfg.task_name)
+    check_compatible(read_checkpoint(path), model, path)
+    log.info("Resuming from %s", path)
+    return path
+
+
 def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[dict[str, float], int, str | None]:
     if cfg.get("torch_threads"):
         torch.set_num_threads(cfg.torch_threads)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
-    model = instantiate(cfg.model)
-    ckpt_path = None
-    if cfg.get("ckpt_path"):
-        # Checked now, with a message that says what is wrong, rather than deep inside Lightning later.
-        ckpt_path = resolve_ckpt_path(str(cfg.ckpt_path), Path(cfg.paths.log_dir) / cfg.task_name)
-        check_compatible(read_checkpoint(ckpt_path), model, ckpt_path)
-        log.info("Resuming from %s", ckpt_path)
+    model = build_model(cfg)
+    ckpt_path = checked_resume_path(cfg, model)
     budget = {}
     if cfg.get("iterations"):
         # Users count iterations; Lightning's max_steps counts every optimizer step.
-        budget = {"max_steps": cfg.iterations * model.optimizer_steps_per_iteration, "max_epochs": -1}
+        budget = {"max_steps": optimizer_steps(cfg.iterations, model.d_steps), "max_epochs": -1}
     callbacks = [*instantiate_group(cfg.get("callbacks")), StoreConfig(cfg), *extra_callbacks]
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=instantiate_group(cfg.get("logger")), **budget)
     for logger in trainer.loggers:
@@ -131,18 +148,17 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
         metrics.update(trainer.validate(model, datamodule=datamodule, verbose=False)[0])
     if cfg.get("test"):
         metrics.update(trainer.test(model, datamodule=datamodule)[0])
-    quality = next((c for c in trainer.callbacks if isinstance(c, SampleQuality)), None)
-    classifier_hash = quality.classifier_hash if quality else None
+    classifier_hash = weights_hash(cfg.classifier) if cfg.callbacks.get("sample_quality") else None
     log_final_metrics(trainer, cfg, metrics, classifier_hash)
     return metrics, model.iteration, classifier_hash
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
-@exit_on_user_error
-def main(cfg: DictConfig) -> float | None:
-    metrics = train(cfg)
-    return metrics.get(cfg.get("optimized_metric"))
+def train_and_report(cfg: DictConfig) -> float | None:
+    """What the command runs: train, and return the metric a sweeper optimizes (optimized_metric)."""
+    return train(cfg).get(cfg.get("optimized_metric"))
 
+
+main = entry_point("train")(train_and_report)
 
 if __name__ == "__main__":
     main()

@@ -130,3 +130,11 @@ def pytest_collection_modifyitems(items) -> None:
     for item in items:
         if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(1800))
+
+
+def datamodule(root: Path, **overrides):
+    """The data module as conf/data/mnist.yaml builds it, over `root`, with values overridden."""
+    from hydra.utils import instantiate
+
+    settings = {"download": "false", **{k: str(v).lower() if isinstance(v, bool) else v for k, v in overrides.items()}}
+    return instantiate(compose_train(f"data.data_dir={root}", *(f"data.{k}={v}" for k, v in settings.items())).data)

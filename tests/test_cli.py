@@ -26,7 +26,7 @@ def test_unknown_option_lists_valid_choices(tmp_path, capsys):
 @pytest.mark.parametrize(
     "override,message",
     [
-        ("loss.g_optimizer.lr=-0.001", "error: loss.g_optimizer.lr must be a positive number, got -0.001"),
+        ("optimizer.g.lr=-0.001", "error: optimizer.g.lr must be a positive number, got -0.001"),
         ("torch_threads=-1", "error: torch_threads must be null (torch's default) or an integer >= 1, got -1"),
         ("torch_threads=abc", "error: torch_threads must be null (torch's default) or an integer >= 1, got 'abc'"),
         ("compile_mode=fastest", "error: compile_mode must be one of null, default, reduce-overhead, "

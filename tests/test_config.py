@@ -3,15 +3,16 @@
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
 from hydra._internal.utils import _locate
 from hydra.errors import MissingConfigException
 from hydra.utils import instantiate
 
-from gan_lightning.config import check_config
+from gan_lightning.config import PROJECT_ROOT, check_config, project_config, user_error
 from gan_lightning.errors import ConfigError
 from tests.conftest import CONF_DIR, compose_train
 
-GROUPS = ["data", "model", "loss", "trainer", "logger", "callbacks", "paths", "hydra", "debug", "experiment"]
+GROUPS = ["data", "model", "optimizer", "loss", "trainer", "logger", "callbacks", "paths", "debug", "experiment"]
 
 
 def options(group: str) -> list[str]:
@@ -19,10 +20,11 @@ def options(group: str) -> list[str]:
 
 
 @pytest.mark.parametrize("group,option", [(g, o) for g in GROUPS for o in options(g)])
-def test_every_option_composes(make_cfg, group, option):
-    cfg = make_cfg(f"{group}={option}")
+def test_every_option_composes_and_passes_the_checks(group, option):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=[f"{group}={option}"], return_hydra_config=True)
+    assert cfg.hydra.runtime.choices[group] == option
     check_config(cfg)
-    assert cfg.data.batch_size > 0
 
 
 @pytest.mark.parametrize("loss", options("loss"))
@@ -49,9 +51,9 @@ def test_callbacks_and_loggers_instantiate_as_configured(make_cfg, tmp_path, gro
 
 def test_tutorial_experiment_has_the_tutorials_settings():
     cfg = compose_train("experiment=tutorial")
-    assert cfg.data.batch_size == 32 and cfg.trainer.max_epochs == 100 and cfg.loss.d_steps == 1
-    assert cfg.loss.objective._target_.endswith("NonSaturating")
-    for opt in (cfg.loss.g_optimizer, cfg.loss.d_optimizer):
+    assert cfg.data.batch_size == 32 and cfg.trainer.max_epochs == 100 and cfg.optimizer.d_steps == 1
+    assert cfg.loss._target_.endswith("NonSaturating")
+    for opt in (cfg.optimizer.g, cfg.optimizer.d):
         assert opt._target_ == "torch.optim.Adam" and opt.lr == 1e-3 and list(opt.betas) == [0.9, 0.999]
 
 
@@ -64,11 +66,11 @@ def test_unknown_option_lists_the_valid_ones(make_cfg):
 @pytest.mark.parametrize(
     "override,key",
     [
-        ("loss.g_optimizer.lr=0", "loss.g_optimizer.lr"),
-        ("loss.d_optimizer.lr=-1e-3", "loss.d_optimizer.lr"),
+        ("optimizer.g.lr=0", "optimizer.g.lr"),
+        ("optimizer.d.lr=-1e-3", "optimizer.d.lr"),
         ("data.batch_size=0", "data.batch_size"),
         ("data.batch_size=-4", "data.batch_size"),
-        ("loss.d_steps=0", "loss.d_steps"),
+        ("optimizer.d_steps=0", "optimizer.d_steps"),
         ("iterations=0", "iterations"),
     ],
 )
@@ -80,9 +82,108 @@ def test_invalid_values_are_refused_naming_the_key(make_cfg, override, key):
 def test_best_experiment_has_the_documented_settings():
     cfg = compose_train("experiment=dcgan_hinge")
     assert cfg.model.generator._target_.endswith("DCGANGenerator") and cfg.model.generator.channels == 64
-    assert cfg.model.discriminator.channels == 64 and cfg.loss.objective._target_.endswith("Hinge")
-    assert cfg.loss.g_optimizer.lr == cfg.loss.d_optimizer.lr == 4e-4 and list(cfg.loss.g_optimizer.betas) == [
+    assert cfg.model.discriminator.channels == 64 and cfg.loss._target_.endswith("Hinge")
+    assert cfg.optimizer.g.lr == cfg.optimizer.d.lr == 4e-4 and list(cfg.optimizer.g.betas) == [
         0.5,
         0.999,
     ]
     assert cfg.ema == 0.999 and cfg.iterations == 5000 and cfg.data.batch_size == 32
+
+
+@pytest.mark.parametrize(
+    "override,refused",
+    [
+        ("optimizer.g.lr=1e-9", False), ("optimizer.g.lr=0", True), ("optimizer.d.lr=0", True),
+        ("optimizer.d_steps=1", False), ("optimizer.d_steps=0", True), ("optimizer.d_steps=1.5", True),
+        ("loss=wgan_gp loss.gp_weight=0", False), ("loss=wgan_gp loss.gp_weight=-0.1", True),
+        ("ema=null", False), ("ema=0.5", False), ("ema=0", True), ("ema=1", True),
+        ("r1_gamma=0", False), ("r1_gamma=-0.1", True),
+        ("model.generator.latent_dim=1", False), ("model.generator.latent_dim=0", True),
+        ("data.batch_size=1", False), ("data.batch_size=true", True), ("data.eval_batch_size=0", True),
+        ("data.val_size=0", False), ("data.val_size=-1", True), ("data.val_size=0.5", True),
+        ("iterations=null", False), ("iterations=1", False), ("iterations=0", True),
+        ("torch_threads=null", False), ("torch_threads=1", False), ("torch_threads=0", True),
+        ("compile_mode=null", False), ("compile_mode=max-autotune", False), ("compile_mode=fast", True),
+        ("trainer.max_epochs=-1", False), ("trainer.max_epochs=1", False), ("trainer.max_epochs=0", True),
+        ("trainer.max_epochs=-2", True), ("callbacks.sample_grid.rows=0", True), ("callbacks.sample_grid.cols=0", True),
+        ("callbacks.checkpoint.every_n_iterations=1", False), ("callbacks.checkpoint.every_n_iterations=0", True),
+        ("callbacks.last_checkpoint.every_n_iterations=-5", True),
+        ("model.generator.dropout=[0,0,0,0,0,0,0.99]", False), ("model.generator.dropout=[0,0,0,0,0,0,1.0]", True),
+        ("model.discriminator.dropout=[0,0,-0.1]", True), ("model.discriminator.dropout=[0,0]", True),
+    ],
+)  # fmt: skip
+def test_each_check_refuses_exactly_the_invalid_values_naming_the_key(override, refused):
+    cfg = compose_train(*override.split(" "))
+    if not refused:
+        check_config(cfg)
+        return
+    key = override.split(" ")[-1].split("=")[0]
+    with pytest.raises(ConfigError, match="^" + key.replace(".", r"\.") + " "):
+        check_config(cfg)
+
+
+@pytest.mark.parametrize("override", ["r1_gamma=1", "loss=wgan_gp"])
+def test_compile_is_refused_only_with_a_gradient_penalty(override):
+    check_config(compose_train("compile=true"))
+    check_config(compose_train(override))
+    with pytest.raises(ConfigError, match="^compile=true does not work with gradient penalties"):
+        check_config(compose_train(override, "compile=true"))
+
+
+@pytest.mark.parametrize(
+    "args,refused",
+    [(["n=1"], False), (["n=0"], True), (["batch_size=0"], True), (["out=x.npz"], True), (["out=a/x.npy"], False)],
+)
+def test_sample_keys_are_checked_too(args, refused):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("sample", overrides=["ckpt_path=x", *args])
+    if refused:
+        with pytest.raises(ConfigError, match="^" + args[0].split("=")[0] + " must be"):
+            check_config(cfg)
+    else:
+        check_config(cfg)
+
+
+def test_a_value_of_the_wrong_type_is_refused_not_crashed_on():
+    with pytest.raises(ConfigError, match=r"^optimizer\.g\.lr must be a positive number, got 'abc'$"):
+        check_config(compose_train("optimizer.g.lr=abc"))
+
+
+def test_the_dropout_check_covers_each_mlp_of_a_mixed_model():
+    """A DCGAN generator (no dropout list) must not stop the check of an MLP discriminator after it."""
+    mlp_d = ["model.discriminator._target_=gan_lightning.nets.MLPDiscriminator", "~model.discriminator.channels"]
+    mlp_lists = ["+model.discriminator.hidden=[8]", "+model.discriminator.dropout=[0.5,0.1]"]
+    cfg = compose_train("model=dcgan", *mlp_d, *mlp_lists)
+    with pytest.raises(ConfigError, match=r"^model\.discriminator\.dropout needs one value per hidden layer \(1\)"):
+        check_config(cfg)
+
+
+def test_compile_with_a_penalty_says_why_and_what_to_do():
+    with pytest.raises(ConfigError) as refused:
+        check_config(compose_train("r1_gamma=1", "compile=true"))
+    assert str(refused.value) == (
+        "compile=true does not work with gradient penalties (wgan_gp, r1_gamma): torch.compile has no double "
+        "backward; set compile=false"
+    )
+
+
+def test_user_error_finds_our_error_inside_a_librarys_wrapper():
+    ours = ConfigError("model.generator.channels must be a positive integer, got 0")
+    try:
+        try:
+            raise ours
+        except ConfigError as err:
+            raise RuntimeError("Error in call to target 'gan_lightning.nets.DCGANGenerator'") from err
+    except RuntimeError as wrapped:
+        assert user_error(wrapped) is ours
+    assert user_error(RuntimeError("a bug, not a user error")) is None
+    assert user_error(None) is None
+
+
+def test_project_config_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))
+    cfg = project_config()
+    assert cfg.paths.data_dir == str(tmp_path / "data") and cfg.paths.cache_dir == str(tmp_path / "cache")
+    assert cfg.paths.log_dir == str(PROJECT_ROOT / "outputs")
+    assert cfg.callbacks.sample_quality.kid_subset_size == 1000

@@ -4,12 +4,15 @@ import gzip
 import shutil
 
 import pytest
+import pytorch_lightning as pl
 import torch
+from hydra.utils import instantiate
 from torchvision.datasets import MNIST
 
-from gan_lightning.data import DATA_DIR_VARIABLE, RAW_FILES, MNISTDataModule
+from gan_lightning.config import check_config
+from gan_lightning.data import DATA_DIR_VARIABLE, RAW_FILES, load_mnist
 from gan_lightning.errors import ConfigError, DataError
-from tests.conftest import TEST_IMAGES, TRAIN_IMAGES, write_mnist
+from tests.conftest import TEST_IMAGES, TRAIN_IMAGES, datamodule, write_mnist
 
 
 def image_ids(batch: torch.Tensor) -> list[int]:
@@ -17,8 +20,8 @@ def image_ids(batch: torch.Tensor) -> list[int]:
     return (batch[:, 0, 0].long() * 256 + batch[:, 0, 1].long()).tolist()
 
 
-def make_datamodule(root, **kwargs) -> MNISTDataModule:
-    dm = MNISTDataModule(str(root), download=False, **{"batch_size": 20, "val_size": 60, **kwargs})
+def make_datamodule(root, **overrides):
+    dm = datamodule(root, **{"batch_size": 20, "val_size": 60, **overrides})
     dm.prepare_data()
     dm.setup("fit")
     return dm
@@ -40,18 +43,37 @@ def test_split_is_seeded(mnist_dir):
 
 def test_images_are_those_torchvision_reads(mnist_dir):
     dm = make_datamodule(mnist_dir, val_size=0)
-    reference = MNIST(str(mnist_dir), train=False).data
-    assert torch.equal(dm.test_images, reference)
+    assert torch.equal(dm.test_images, MNIST(str(mnist_dir), train=False).data)
+    assert sorted(image_ids(dm.train_images)) == image_ids(MNIST(str(mnist_dir), train=True).data)
 
 
-def test_every_training_image_once_per_epoch(mnist_dir):
+def test_every_training_image_once_per_epoch_in_a_fresh_order(mnist_dir):
     dm = make_datamodule(mnist_dir)  # 260 training images, batches of 20: no remainder
-    ids = [i for batch in dm.train_dataloader() for i in image_ids(batch)]
-    assert sorted(ids) == sorted(image_ids(dm.train_images))
+    epochs = [[i for batch in dm.train_dataloader() for i in image_ids(batch)] for _ in range(2)]
+    assert sorted(epochs[0]) == sorted(image_ids(dm.train_images))
+    assert epochs[0] != epochs[1] and epochs[0] != image_ids(dm.train_images)  # shuffled, each epoch anew
 
 
-def test_batches_hold_one_minibatch_per_d_step_and_become_unit_floats(mnist_dir):
-    dm = make_datamodule(mnist_dir, draws_per_step=3)
+def test_a_partial_last_batch_is_dropped(mnist_dir):
+    dm = make_datamodule(mnist_dir, batch_size=100)  # 260 images: two full batches
+    assert [len(batch) for batch in dm.train_dataloader()] == [100, 100]
+
+
+def test_validation_and_test_batches_are_eval_batch_size_in_a_fixed_order(mnist_dir):
+    dm = make_datamodule(mnist_dir, eval_batch_size=25)  # 60 val and 64 test images
+    for loader, images in ((dm.val_dataloader(), dm.val_images), (dm.test_dataloader(), dm.test_images)):
+        batches = list(loader)
+        assert [len(b) for b in batches] == [25, 25, len(images) - 50]
+        assert image_ids(torch.cat(batches)) == image_ids(images)
+
+
+def test_batches_hold_one_minibatch_per_d_step_and_become_unit_floats(mnist_dir, make_cfg):
+    """The data module asks the GAN module it trains for its d_steps (3 here): 3 x 20 images a batch."""
+    trainer = pl.Trainer(accelerator="cpu", logger=False)
+    trainer.strategy.connect(instantiate(make_cfg("optimizer.d_steps=3").model))
+    dm = datamodule(mnist_dir, batch_size=20, val_size=60)
+    dm.trainer = trainer
+    dm.setup("fit")
     raw = next(iter(dm.train_dataloader()))
     assert raw.shape == (60, 28, 28) and raw.dtype == torch.uint8
     batch = dm.on_after_batch_transfer(raw.clone(), 0)
@@ -60,41 +82,97 @@ def test_batches_hold_one_minibatch_per_d_step_and_become_unit_floats(mnist_dir)
     assert batch.min() >= 0 and batch.max() <= 1
 
 
-def test_reads_gzipped_files_only(tmp_path):
-    raw = write_mnist(tmp_path, n_train=100, n_test=10) / "MNIST" / "raw"
-    for name in RAW_FILES:
+@pytest.mark.parametrize("batch_size,d_steps,refused", [(260, 1, False), (261, 1, True), (100, 3, True)])
+def test_a_batch_larger_than_the_training_images_is_refused(mnist_dir, make_cfg, batch_size, d_steps, refused):
+    trainer = pl.Trainer(accelerator="cpu", logger=False)
+    trainer.strategy.connect(instantiate(make_cfg(f"optimizer.d_steps={d_steps}").model))
+    dm = datamodule(mnist_dir, batch_size=batch_size, val_size=60)
+    dm.trainer = trainer
+    if not refused:
+        dm.setup("fit")
+        return
+    message = rf"data\.batch_size x optimizer\.d_steps \({batch_size * d_steps}\) exceeds the 260 training images"
+    with pytest.raises(ConfigError, match=message):
+        dm.setup("fit")
+
+
+def gzip_all(raw, names=RAW_FILES) -> None:
+    for name in names:
         with open(raw / name, "rb") as src, gzip.open(raw / f"{name}.gz", "wb") as dst:
             shutil.copyfileobj(src, dst)
         (raw / name).unlink()
-    dm = MNISTDataModule(str(tmp_path), batch_size=10, val_size=10, download=True)
-    dm.prepare_data()  # torchvision extracts the archives; nothing is downloaded
+
+
+def test_reads_gzipped_files_only(tmp_path):
+    raw = write_mnist(tmp_path, n_train=100, n_test=10) / "MNIST" / "raw"
+    gzip_all(raw)
+    dm = datamodule(tmp_path, batch_size=10, val_size=10, download=True)
+    dm.prepare_data()  # unpacked here; nothing is downloaded
+    assert all((raw / name).exists() for name in RAW_FILES)
     dm.setup("fit")
-    assert len(dm.train_images) == 90
+    assert len(dm.train_images) == 90 and len(dm.test_images) == 10
+
+
+def test_a_broken_archive_is_reported(tmp_path):
+    raw = write_mnist(tmp_path, n_train=50, n_test=10) / "MNIST" / "raw"
+    gzip_all(raw)
+    (raw / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
+    with pytest.raises(DataError, match=f"could not unpack {raw / 't10k-labels-idx1-ubyte'}.gz .*; unpack it by hand"):
+        load_mnist(tmp_path, train=True)
 
 
 def test_missing_data_names_folder_variable_and_files(tmp_path):
     with pytest.raises(DataError) as err:
-        MNISTDataModule(str(tmp_path), download=False).prepare_data()
-    message = str(err.value)
-    assert str(tmp_path / "MNIST" / "raw") in message and DATA_DIR_VARIABLE in message
-    assert all(name in message for name in RAW_FILES)
+        datamodule(tmp_path).prepare_data()
+    assert str(err.value) == (
+        f"MNIST not found in {tmp_path / 'MNIST' / 'raw'} (download is off: data.download=false). That folder "
+        f"needs the four files {', '.join(RAW_FILES)} (plain or .gz). Point the project at a folder holding "
+        f"MNIST/raw with the environment variable {DATA_DIR_VARIABLE}=/path/to/data (or data.data_dir=...), or "
+        f"run once where the download mirrors are reachable."
+    )
+
+
+def test_preparing_checks_the_test_files_too(tmp_path):
+    raw = write_mnist(tmp_path, n_train=50, n_test=10) / "MNIST" / "raw"
+    (raw / "t10k-images-idx3-ubyte").unlink()
+    with pytest.raises(DataError, match="MNIST not found"):
+        datamodule(tmp_path).prepare_data()
 
 
 def test_failed_download_names_folder_variable_and_files(tmp_path, monkeypatch):
     monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])  # a port nothing listens on
     with pytest.raises(DataError, match="download failed") as err:
-        MNISTDataModule(str(tmp_path), download=True).prepare_data()
+        datamodule(tmp_path, download=True).prepare_data()
     assert DATA_DIR_VARIABLE in str(err.value) and all(name in str(err.value) for name in RAW_FILES)
+    assert "Dataset not found" not in str(err.value)  # it did try the mirrors
 
 
-def test_corrupt_file_is_reported(tmp_path):
+@pytest.mark.parametrize(
+    "content,reason",
+    [(b"\x00\x00\x07\x07" + b"\x00" * 64, r"\(AssertionError\)"), (None, r"\(RuntimeError: shape .+\)")],
+)
+def test_corrupt_file_is_reported(tmp_path, content, reason):
     raw = write_mnist(tmp_path, n_train=50, n_test=10) / "MNIST" / "raw"
-    (raw / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x07\x07" + b"\x00" * 64)
-    with pytest.raises(DataError, match="corrupt"):
-        MNISTDataModule(str(tmp_path), download=False).prepare_data()
+    images = raw / "train-images-idx3-ubyte"
+    images.write_bytes(content if content is not None else images.read_bytes()[:-100])
+    with pytest.raises(DataError, match=f"^MNIST files in {raw} are corrupt or unreadable {reason}; replace them$"):
+        datamodule(tmp_path).prepare_data()
 
 
-@pytest.mark.parametrize("key", ["batch_size", "eval_batch_size", "draws_per_step"])
-def test_non_positive_sizes_are_refused(tmp_path, key):
-    with pytest.raises(ConfigError, match=f"data.{key}"):
-        MNISTDataModule(str(tmp_path), **{key: 0})
+@pytest.mark.parametrize("override", ["data.batch_size=0", "data.eval_batch_size=0", "data.val_size=-1"])
+def test_non_positive_sizes_are_refused(make_cfg, override):
+    with pytest.raises(ConfigError, match=override.split("=")[0].replace(".", r"\.")):
+        check_config(make_cfg(override))
+
+
+def test_a_validation_split_as_large_as_the_data_is_refused(mnist_dir):
+    with pytest.raises(ConfigError, match=f"data.val_size must be below the {TRAIN_IMAGES} training images"):
+        datamodule(mnist_dir, val_size=TRAIN_IMAGES).setup("fit")
+
+
+def test_preparing_reads_the_test_split_too(tmp_path):
+    raw = write_mnist(tmp_path, n_train=50, n_test=10) / "MNIST" / "raw"
+    images = raw / "t10k-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-100])  # all four files there, the test images cut short
+    with pytest.raises(DataError, match=f"^MNIST files in {raw} are corrupt"):
+        datamodule(tmp_path).prepare_data()

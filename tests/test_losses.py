@@ -168,3 +168,34 @@ def test_r1_penalty_is_the_squared_input_gradient_on_reals():
     torch.testing.assert_close(penalty, expected)
     penalty.backward()  # differentiable with respect to D's weights
     assert critic.w.grad.abs().sum() > 0
+
+
+def test_gradient_penalty_is_finite_where_the_critic_is_flat():
+    """A critic whose input gradient is exactly zero: |0| - 1 squared is 1, and the penalty's own gradient exists."""
+    weight = torch.nn.Parameter(torch.tensor(2.0))
+
+    def flat_critic(x: torch.Tensor) -> torch.Tensor:
+        return weight * (x * 0).flatten(1).sum(1)
+
+    penalty = gradient_penalty(flat_critic, torch.rand(3, 1, 2, 2), torch.rand(3, 1, 2, 2))
+    assert penalty.item() == pytest.approx(1.0, abs=1e-5)
+    penalty.backward()
+    assert torch.isfinite(weight.grad)
+
+
+def test_the_logged_view_of_ds_outputs_is_probabilities_and_divergence_for_cross_entropy():
+    real, fake = torch.tensor([0.0, 2.0]), torch.tensor([-1.0, 0.0])
+    stats = NonSaturating().output_statistics(real, fake)
+    p_real, p_fake = real.sigmoid(), fake.sigmoid()
+    assert set(stats) == {"d_real_prob", "d_fake_prob", "divergence"}
+    torch.testing.assert_close(stats["d_real_prob"], p_real.mean())
+    torch.testing.assert_close(stats["d_fake_prob"], p_fake.mean())
+    # the tutorial's mean D(x) / (D(x) + D(G(z))), pair by pair: 0.5 where D cannot tell them apart
+    torch.testing.assert_close(stats["divergence"], (p_real / (p_real + p_fake)).mean())
+    assert Minimax().output_statistics(real, real)["divergence"].item() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("objective", [LeastSquares(), Hinge(), Wasserstein()])
+def test_the_logged_view_of_raw_scores_is_their_mean(objective):
+    stats = objective.output_statistics(torch.tensor([1.0, 3.0]), torch.tensor([-2.0, 0.0]))
+    assert stats == {"d_real_score": torch.tensor(2.0), "d_fake_score": torch.tensor(-1.0)}

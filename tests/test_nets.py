@@ -6,9 +6,9 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import nn
 
+from gan_lightning.config import check_config
 from gan_lightning.errors import ConfigError
-from gan_lightning.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from tests.conftest import CONF_DIR
+from tests.conftest import CONF_DIR, compose_train
 
 
 def tutorial_nets():
@@ -45,10 +45,10 @@ def test_discriminator_matches_the_tutorial_and_returns_logits():
 
 
 def test_dropout_list_must_match_hidden_layers():
-    with pytest.raises(ConfigError, match="one value per hidden layer"):
-        MLPGenerator(latent_dim=10, hidden=[32, 32], dropout=[0.5])
-    with pytest.raises(ConfigError, match=r"\[0, 1\)"):
-        MLPDiscriminator(hidden=[32], dropout=[1.5])
+    with pytest.raises(ConfigError, match=r"model\.generator\.dropout needs one value per hidden layer \(7\), got 1"):
+        check_config(compose_train("model.generator.dropout=[0.5]"))
+    with pytest.raises(ConfigError, match=r"model\.discriminator\.dropout values must lie in \[0, 1\)"):
+        check_config(compose_train("model.discriminator.dropout=[0.2,0.2,1.5]"))
 
 
 def test_dcgan_nets_map_z_to_28x28_pixels_and_images_to_logits():
@@ -64,7 +64,7 @@ def test_dcgan_nets_map_z_to_28x28_pixels_and_images_to_logits():
     torch.testing.assert_close(discriminator(images[:1]), discriminator(images)[:1])
 
 
-@pytest.mark.parametrize("build", [lambda: DCGANGenerator(100, channels=0), lambda: DCGANDiscriminator(channels=-1)])
-def test_dcgan_width_must_be_positive(build):
-    with pytest.raises(ConfigError, match="channels"):
-        build()
+@pytest.mark.parametrize("override", ["model.generator.channels=0", "model.discriminator.channels=-1"])
+def test_dcgan_width_must_be_positive(override):
+    with pytest.raises(ConfigError, match=override.split("=")[0].replace(".", r"\.") + " must be a positive integer"):
+        check_config(compose_train("model=dcgan", override))

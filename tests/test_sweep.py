@@ -15,7 +15,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
-from gan_lightning.sweep import write_summary
+from gan_lightning.sweep_report import write_summary
 from tests.conftest import CONF_DIR, cli_overrides, run_module
 
 
@@ -66,12 +66,12 @@ def test_two_losses_two_seeds_summary(mnist_dir, tmp_path):
 
 def test_a_failed_job_is_summarized_and_the_others_run_to_the_end(mnist_dir, tmp_path):
     sweep = tmp_path / "sweep"
-    result = multirun(mnist_dir, sweep, "iterations=20", "trainer.log_every_n_steps=1", "loss.d_optimizer.lr=1e30,1e-3")
+    result = multirun(mnist_dir, sweep, "iterations=20", "trainer.log_every_n_steps=1", "optimizer.d.lr=1e30,1e-3")
     assert result.returncode != 0  # the sweep reports its failure...
     assert (sweep / "0" / "FAILED").exists()
     assert (sweep / "1" / "checkpoints" / "last.ckpt").exists() and not (sweep / "1" / "FAILED").exists()
     rows = {row["job"]: row for row in summary_rows(sweep)}
-    assert rows["0"]["status"] == "failed" and "DivergenceError" in rows["0"]["error"]
+    assert rows["0"]["status"] == "failed" and "NonFiniteLossError" in rows["0"]["error"]
     assert rows["1"]["status"] == "completed" and float(rows["1"]["val/fid"]) > 0
     assert write_summary(sweep)[1].status == "completed"  # the same by hand
 

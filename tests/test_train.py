@@ -38,7 +38,7 @@ def test_training_writes_curves_samples_checkpoints_and_test_metrics(make_cfg, t
 
 
 def test_d_steps_takes_k_discriminator_updates_per_iteration(make_cfg, tmp_path):
-    train(make_cfg("loss.d_steps=3", "iterations=4", "test=false"))
+    train(make_cfg("optimizer.d_steps=3", "iterations=4", "test=false"))
     state = read_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")
     assert state["global_step"] == 4 * (3 + 1)
     d_opt_state = state["optimizer_states"][1]["state"]

@@ -138,7 +138,7 @@ def test_tensors_that_do_not_fit_the_stored_config_are_one_line(tmp_path, mnist_
     torch.save(checkpoint, path)
     exited = run_main_in_process(sample_main, f"ckpt_path={path}", f"out={tmp_path / 's.npy'}")
     assert exited.startswith(f"error: checkpoint {path} does not fit this config: generator.") and "\n" not in exited
-    assert "model.latent_dim differs" in exited
+    assert "(model.generator.latent_dim differs: 100 there, 7 here)" in exited
     exited = run_main_in_process(evaluate_main, f"ckpt_path={path}", f"hydra.run.dir={tmp_path / 'eval'}")
     assert exited.startswith(f"error: checkpoint {path} does not fit this config")
 

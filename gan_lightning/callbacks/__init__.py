@@ -1,0 +1,19 @@
+"""The callbacks of a training run, one file each (conf/callbacks/ has one config file each)."""
+
+from gan_lightning.callbacks.checkpointing import IterationCheckpoint
+from gan_lightning.callbacks.finite_losses import FiniteLossGuard
+from gan_lightning.callbacks.progress import IterationProgressBar
+from gan_lightning.callbacks.random_streams import RandomStreams
+from gan_lightning.callbacks.run_config import StoreConfig
+from gan_lightning.callbacks.sample_grid import SampleGrid
+from gan_lightning.callbacks.sample_quality import SampleQuality
+
+__all__ = [
+    "FiniteLossGuard",
+    "IterationCheckpoint",
+    "IterationProgressBar",
+    "RandomStreams",
+    "SampleGrid",
+    "SampleQuality",
+    "StoreConfig",
+]

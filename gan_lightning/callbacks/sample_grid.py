@@ -1,0 +1,52 @@
+"""Fixed-z sample grids: what G draws, as training goes."""
+
+import logging
+from pathlib import Path
+
+import pytorch_lightning as pl
+from pytorch_lightning.loggers import TensorBoardLogger
+
+from gan_lightning.images import fixed_noise, generator_grid, save_png
+from gan_lightning.protocol import GANModule
+
+log = logging.getLogger(__name__)
+
+
+class SampleGrid(pl.Callback):
+    """G's images for one fixed batch of z: to TensorBoard every N iterations, to `final.png` at the end."""
+
+    def __init__(
+        self, dirpath: str, every_n_iterations: int = 500, rows: int = 8, cols: int = 8, seed: int = 0
+    ) -> None:
+        self.dirpath = Path(dirpath)
+        self.every_n_iterations = every_n_iterations
+        self.rows, self.cols, self.seed = rows, cols, seed
+        self._last_logged = -1
+
+    def grid(self, pl_module: GANModule):
+        z = fixed_noise(self.rows * self.cols, pl_module.latent_dim, self.seed)
+        return generator_grid(pl_module.eval_generator, z, self.cols)
+
+    def _log(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
+        iteration = pl_module.iteration
+        if iteration == self._last_logged:
+            return
+        self._last_logged = iteration
+        grid = self.grid(pl_module)
+        for logger in trainer.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                logger.experiment.add_image("samples", grid, global_step=iteration)
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
+        self._log(trainer, pl_module)
+
+    def on_train_batch_end(self, trainer, pl_module: GANModule, outputs, batch, batch_idx) -> None:
+        if pl_module.iteration % self.every_n_iterations == 0:
+            self._log(trainer, pl_module)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
+        self._log(trainer, pl_module)
+        if trainer.is_global_zero:
+            path = self.dirpath / "final.png"
+            save_png(self.grid(pl_module), path)
+            log.info("Final sample grid (iteration %d): %s", pl_module.iteration, path)

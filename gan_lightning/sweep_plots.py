@@ -1,0 +1,76 @@
+"""The pictures of a sweep summary: every job's curves overlaid (curves.png) and final grids (samples.png)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+if TYPE_CHECKING:
+    from gan_lightning.sweep_report import Job
+
+CURVES = ["train/g_loss", "train/d_fake_prob", "train/g_grad_norm", "val/fid"]
+
+
+def read_curves(folder: Path) -> dict[str, tuple[list[int], list[float]]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(folder / "tensorboard"), size_guidance={"scalars": 0})
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    return {
+        tag: ([e.step for e in events.Scalars(tag)], [e.value for e in events.Scalars(tag)])
+        for tag in CURVES
+        if tag in tags
+    }
+
+
+def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8))
+    groups = list(dict.fromkeys(job.group for job in jobs))
+    palette = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
+    colors = {group: palette(i % palette.N) for i, group in enumerate(groups)}
+    for job in jobs:
+        if not (job.folder / "tensorboard").exists():
+            continue
+        curves = read_curves(job.folder)
+        for ax, tag in zip(axes.flat, CURVES, strict=True):
+            if tag in curves:
+                ax.plot(*curves[tag], color=colors[job.group], alpha=0.8, lw=1)
+    for ax, tag in zip(axes.flat, CURVES, strict=True):
+        ax.set_title(tag + (" (cross-entropy losses)" if tag == "train/d_fake_prob" else ""))
+        ax.set_xlabel("iteration")
+        ax.grid(alpha=0.3)
+    axes.flat[2].set_yscale("log")  # G's gradient norm spans orders of magnitude when minimax saturates
+    axes.flat[1].set_yscale("log")
+    axes.flat[3].set_yscale("log")  # FIDs of different losses and models span an order of magnitude
+    handles = [plt.Line2D([], [], color=color, label=group) for group, color in colors.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4))
+    legend_rows = -(-len(handles) // 4)
+    fig.tight_layout(rect=(0, 0.02 + 0.035 * legend_rows, 1, 1))
+    fig.savefig(sweep_dir / "curves.png", dpi=90)
+    plt.close(fig)
+
+
+def plot_samples(sweep_dir: Path, jobs: list[Job]) -> None:
+    """Every job's final sample grid side by side, titled with what sets it apart."""
+    grids = [(job, job.folder / "samples" / "final.png") for job in jobs]
+    grids = [(job, path) for job, path in grids if path.exists()]
+    if not grids:
+        return
+    cols = min(len(grids), 5)
+    rows = -(-len(grids) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.8 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (job, path) in zip(axes.flat, grids, strict=False):
+        ax.imshow(plt.imread(path), cmap="gray")
+        fid = job.metrics.get("val/fid")
+        ax.set_title(" ".join(job.varying) + (f"\nval FID {fid:.0f}" if fid is not None else ""), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(sweep_dir / "samples.png", dpi=90)
+    plt.close(fig)
