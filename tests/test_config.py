@@ -187,3 +187,35 @@ def test_project_config_follows_the_environment(monkeypatch, tmp_path):
     assert cfg.paths.data_dir == str(tmp_path / "data") and cfg.paths.cache_dir == str(tmp_path / "cache")
     assert cfg.paths.log_dir == str(PROJECT_ROOT / "outputs")
     assert cfg.callbacks.sample_quality.kid_subset_size == 1000
+
+
+@pytest.mark.parametrize(
+    "overrides,optimizer,lr,betas,d_steps",
+    [
+        (["loss=minimax"], "tutorial", 1e-3, [0.9, 0.999], 1),
+        (["loss=nonsaturating"], "tutorial", 1e-3, [0.9, 0.999], 1),
+        (["loss=lsgan"], "dcgan", 2e-4, [0.5, 0.999], 1),
+        (["loss=hinge"], "dcgan", 2e-4, [0.5, 0.999], 1),
+        (["loss=wgan_gp"], "wgan_gp", 1e-4, [0.0, 0.9], 5),
+        (["loss=wgan_gp", "optimizer=tutorial"], "tutorial", 1e-3, [0.9, 0.999], 1),  # the command line wins
+        (["loss=hinge", "optimizer.g.lr=5e-4"], "dcgan", 5e-4, [0.5, 0.999], 1),
+    ],
+)
+def test_each_loss_brings_its_papers_optimizer_unless_told_otherwise(overrides, optimizer, lr, betas, d_steps):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+    assert cfg.hydra.runtime.choices.optimizer == optimizer
+    assert cfg.optimizer.g.lr == lr and list(cfg.optimizer.g.betas) == betas and cfg.optimizer.d_steps == d_steps
+    assert cfg.optimizer.g._target_ == cfg.optimizer.d._target_ == "torch.optim.Adam" and cfg.optimizer.g.fused
+
+
+def test_the_documented_defaults():
+    cfg = compose_train()
+    assert cfg.loss._target_.endswith("NonSaturating") and cfg.model.generator._target_.endswith("MLPGenerator")
+    assert cfg.data.batch_size == 32 and cfg.data.val_size == 5000 and cfg.trainer.max_epochs == 8
+    assert cfg.iterations is None and cfg.seed == 42 and cfg.ema is None and cfg.r1_gamma == 0
+    callbacks = cfg.callbacks
+    assert callbacks.checkpoint.every_n_iterations == 2000 and callbacks.last_checkpoint.every_n_iterations == 250
+    assert callbacks.sample_grid.every_n_iterations == 500 and cfg.trainer.log_every_n_steps == 50
+    assert callbacks.best_checkpoint.monitor == "val/fid" and callbacks.best_checkpoint.mode == "min"
+    assert cfg.fused_optimizer and not cfg.compile and cfg.classifier is None

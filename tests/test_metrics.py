@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gan_lightning.calibrate import calibrate, reference_sets
-from gan_lightning.classifier import load_classifier, save_classifier, train_classifier
+from gan_lightning.classifier import ClassifierError, load_classifier, save_classifier, train_classifier
 from gan_lightning.data import load_mnist, to_unit
 from gan_lightning.metrics import ModeCoverage, QualityMetrics
 from tests.conftest import write_mnist
@@ -164,3 +164,10 @@ def test_the_feature_network_is_frozen_and_reals_count_over_batches():
     metrics.update_fake(written([4] * 30))
     metrics.compute()
     assert metrics.real_count == 20 and metrics.kid.subset_size == 20  # min(1000, 20 reals, 30 fakes)
+
+
+def test_a_classifier_folder_that_cannot_be_written_names_the_variable(classifier, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(ClassifierError, match=f"cannot write the classifier into {blocker / 'cache'} .* GAN_CACHE_DIR"):
+        save_classifier(classifier, 0.9, blocker / "cache")

@@ -231,3 +231,25 @@ def test_a_d_that_scores_reals_high_and_fakes_low_is_always_right(mnist_dir, obj
 )
 def test_d_accuracy_uses_each_objectives_decision_threshold(mnist_dir, objective, real, fake):
     assert d_accuracy(mnist_dir, objective, real, fake) == (1.0, 1.0)
+
+
+class RecordsModeG(GreyGenerator):
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        self.modes = [*getattr(self, "modes", []), self.training]
+        return super().forward(z)
+
+
+class RecordsModeD(StrokeDetector):
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        self.modes = [*getattr(self, "modes", []), self.training]
+        return super().forward(images)
+
+
+def test_the_test_step_scores_with_g_and_d_in_eval_mode(mnist_dir):
+    """BatchNorm's running statistics and no dropout: the tutorial's evaluation kept dropout on."""
+    adam = functools.partial(torch.optim.Adam, lr=1e-3)
+    generator, discriminator = RecordsModeG(), RecordsModeD(5.0, -5.0)
+    model = GAN(generator, discriminator, NonSaturating(), adam, adam)
+    trainer = pl.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    trainer.test(model, datamodule=datamodule(mnist_dir, batch_size=16, val_size=64, eval_batch_size=32), verbose=False)
+    assert generator.modes and discriminator.modes and not any(generator.modes + discriminator.modes)

@@ -1,12 +1,15 @@
 """Few-iteration training runs through `train(cfg)`: what they log, save, learn and resume."""
 
+import json
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.checkpoints import read_checkpoint
+from gan_lightning.classifier import load_classifier, save_classifier, weights_hash
 from gan_lightning.train import train
 from tests.conftest import checkpoint_iteration
 
@@ -65,3 +68,51 @@ def test_discriminator_learns_to_tell_real_from_fake(make_cfg):
     metrics = train(make_cfg("iterations=40", "test=false", "trainer.log_every_n_steps=40"))
     assert metrics["train/d_loss"] < 2 * torch.log(torch.tensor(2.0)).item() * 0.8
     assert metrics["train/d_real_prob"] > metrics["train/d_fake_prob"]
+
+
+def test_without_an_iteration_budget_training_runs_max_epochs(make_cfg, tmp_path):
+    # 256 training images in batches of 16: 16 iterations per epoch, 3 epochs.
+    train(make_cfg("iterations=null", "trainer.max_epochs=3", "test=false", "trainer.limit_val_batches=0"))
+    assert checkpoint_iteration(tmp_path / "run" / "checkpoints" / "last.ckpt") == 48
+
+
+class RecordBarLength(pl.Callback):
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self.total = trainer.progress_bar_callback.train_progress_bar.total
+
+
+def test_the_progress_bar_counts_iterations_of_the_budget(make_cfg):
+    """6 iterations of an epoch of 16 (and 3 D steps each): the bar ends at 6, not at 16 or 6 x 4 steps."""
+    record = RecordBarLength()
+    train(make_cfg("iterations=6", "optimizer.d_steps=3", "test=false", "data.batch_size=4"), [record])
+    assert record.total == 6
+
+
+def test_a_callback_set_to_null_is_switched_off(make_cfg, tmp_path):
+    train(make_cfg("callbacks.sample_grid=null", "callbacks.best_checkpoint=null", "test=false"))
+    assert not (tmp_path / "run" / "samples").exists()
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == [
+        "iteration_3.ckpt",
+        "iteration_6.ckpt",
+        "last.ckpt",
+    ]
+
+
+def test_quality_metrics_use_the_configured_classifier_and_name_it(make_cfg, tmp_path):
+    model, _ = load_classifier()
+    with torch.no_grad():
+        model.features[-2].weight.mul_(2.0)  # another feature layer than the shipped one
+    other = save_classifier(model, 0.99, tmp_path / "cache")
+    metrics = train(make_cfg(f"classifier={other}", "test=false"))
+    report = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert report["classifier_hash"] == other.name.removeprefix("mnist_classifier-").removesuffix(".pt")
+    shipped = train(make_cfg("test=false", output_dir=tmp_path / "shipped"))
+    assert json.loads((tmp_path / "shipped" / "metrics.json").read_text())["classifier_hash"] == weights_hash()
+    assert metrics["val/fid"] != pytest.approx(shipped["val/fid"], rel=1e-3)  # the same G, another scorer
+
+
+def test_final_metrics_reach_tensorboards_hparams_table(make_cfg, tmp_path):
+    train(make_cfg())
+    tags = set(tensorboard_events(tmp_path / "run").Tags()["scalars"])
+    assert {"final/val_fid", "final/test_fid", "final/test_d_real_acc"} <= tags
+    assert not any(tag.startswith("final/train_") for tag in tags)
