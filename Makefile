@@ -1,14 +1,16 @@
-# make install | train | test | test-full | mutate | tensorboard | lint | clean | classifier | calibrate | bench
-# Every target that runs Python first brings .venv/ up to date with pyproject.toml.
+# `make help` lists the targets. Every target that runs Python first brings .venv/ up to date with pyproject.toml.
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # The real MNIST: set GAN_DATA_DIR to a folder holding MNIST/raw; without it, data/ is used (and downloaded into).
 ARGS   ?=
 
-.PHONY: install train test test-full tensorboard lint clean classifier calibrate bench mutate
+.PHONY: help install train test test-full mutate tensorboard lint clean classifier calibrate bench
 
-install: $(STAMP)
+help:  ## this list
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
+
+install: $(STAMP)  ## the environment in .venv/ (torch 2.14.1, torchvision 0.29.1, pyproject.toml's packages)
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,38 +18,37 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-train: $(STAMP)
+train: $(STAMP)  ## train the default GAN (Hydra overrides in ARGS="..."); runs land in outputs/train/
 	$(PYTHON) -m gan_lightning.train $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP)  ## the quick test suite (tiny synthetic data, no MNIST needed, a few minutes)
 	$(PYTHON) -m pytest
 
-test-full: $(STAMP)
+test-full: $(STAMP)  ## the whole suite, with the slow tests on the real MNIST ($$GAN_DATA_DIR): what CI runs
 	$(PYTHON) -m pytest -m ''
 
-tensorboard: $(STAMP)
-	$(VENV)/bin/tensorboard --logdir outputs
-
-lint: $(STAMP)
-	$(VENV)/bin/ruff check gan_lightning tests benchmarks
-	$(VENV)/bin/ruff format --check gan_lightning tests benchmarks
-	$(VENV)/bin/check-yaml $$(git ls-files '*.yaml')
-
-clean:
-	rm -rf outputs/*/ .pytest_cache .ruff_cache gan_lightning.egg-info
-	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
-
-classifier: $(STAMP)
-	$(PYTHON) -m gan_lightning.classifier
-
-calibrate: $(STAMP)
-	$(PYTHON) -m gan_lightning.calibrate
-
-bench: $(STAMP)
-	$(PYTHON) benchmarks/bench_training.py $(ARGS)
-
-# Mutation testing of the modules the fast unit tests pin (pyproject's [tool.mutmut]): kill rate and survivors.
-mutate: $(STAMP)
+mutate: $(STAMP)  ## mutation testing of the pure modules: kill rate and every surviving mutant
 	rm -rf mutants
 	OMP_NUM_THREADS=1 $(VENV)/bin/mutmut run --max-children 2 > mutants.log 2>&1 || (tail -c 3000 mutants.log; exit 1)
 	$(PYTHON) tests/mutation_score.py
+
+tensorboard: $(STAMP)  ## TensorBoard over every run and sweep in outputs/
+	$(VENV)/bin/tensorboard --logdir outputs
+
+lint: $(STAMP)  ## ruff, ruff format and a YAML check (CI runs this before the tests)
+	$(VENV)/bin/ruff check gan_lightning hydra_plugins tests benchmarks
+	$(VENV)/bin/ruff format --check gan_lightning hydra_plugins tests benchmarks
+	$(VENV)/bin/check-yaml $$(git ls-files '*.yaml')
+
+clean:  ## remove runs and caches (keeps .venv/)
+	rm -rf outputs/*/ .pytest_cache .ruff_cache gan_lightning.egg-info mutants mutants.log
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+classifier: $(STAMP)  ## retrain the metrics' feature classifier into .cache/ (the shipped one is the default)
+	$(PYTHON) -m gan_lightning.classifier
+
+calibrate: $(STAMP)  ## what FID/KID/IS/coverage read for real images, one digit only, and noise
+	$(PYTHON) -m gan_lightning.calibrate
+
+bench: $(STAMP)  ## training speed against plain-PyTorch loops (ARGS="--iterations 600 --rounds 3")
+	$(PYTHON) benchmarks/bench_training.py $(ARGS)

@@ -42,6 +42,7 @@ ALLOWED_TARGETS = frozenset(
         "gan_lightning.callbacks.SampleQuality",
         "gan_lightning.callbacks.RandomStreams",
         "gan_lightning.callbacks.FiniteLossGuard",
+        "gan_lightning.callbacks.TensorBoardLayout",
         "torch.optim.Adam",
         "torch.optim.AdamW",
         "torch.optim.SGD",

@@ -24,6 +24,23 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = PROJECT_ROOT / "conf"
 OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
 
+
+def run_folder(ckpt_path: str | None, task_name: str, log_dir: str, new_folder: str) -> str:
+    """The folder a `train` run writes to: the run it resumes (ckpt_path = a run folder, `last`, or a file in a
+    run's checkpoints/), so that its curves, checkpoints and log continue there; else `new_folder`."""
+    from gan_lightning.checkpoints import CheckpointError, resolve_ckpt_path  # needs torch: only when resuming
+
+    if not ckpt_path or task_name != "train":
+        return new_folder
+    try:
+        checkpoint = resolve_ckpt_path(str(ckpt_path), Path(log_dir) / task_name)
+    except CheckpointError:
+        return new_folder  # train itself says what is wrong, in one line
+    return str(checkpoint.parent.parent) if checkpoint.parent.name == "checkpoints" else new_folder
+
+
+OmegaConf.register_new_resolver("run_folder", run_folder, replace=True)
+
 COMPILE_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 _ABSENT = object()
 

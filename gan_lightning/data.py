@@ -1,11 +1,12 @@
 """MNIST as a LightningDataModule: torchvision reads the IDX files once, batches come from uint8 tensors."""
 
 import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 from torchvision.datasets import MNIST
 from torchvision.datasets.utils import extract_archive
 
@@ -31,6 +32,58 @@ class ImageTensor(Dataset):
 
     def __getitems__(self, indices: list[int]) -> torch.Tensor:
         return self.images[torch.as_tensor(indices, device=self.images.device)]
+
+
+class EpochOrder(Sampler[int]):
+    """A random order per epoch that a resumed run replays: RandomSampler's, picking up mid-epoch.
+
+    Each epoch draws one seed from torch's global stream (as RandomSampler does, so a run's batches are
+    the same as with shuffle=True) and permutes with it. `state_dict` records that seed, how many batches
+    training has consumed (`consumed()`, counted by the trainer's module, not by this iterator: Lightning
+    fetches one batch ahead) and torch's stream; after `load_state_dict`, the next epoch replays the same
+    permutation from the first unconsumed batch. Replaying also rewinds torch's stream to the checkpoint:
+    the DataLoader's iterator draws a seed of its own when the epoch restarts, a draw the uninterrupted run
+    made before the checkpoint, and without the rewind every later z and dropout mask would differ.
+    """
+
+    def __init__(self, size: int, batch_size: int, consumed: Callable[[], int]) -> None:
+        self.size, self.batch_size, self.consumed = size, batch_size, consumed
+        self.seed: int | None = None
+        self.start_batch = 0  # set by load_state_dict: the interrupted epoch's first unconsumed batch
+        self.stream: torch.Tensor | None = None  # torch's stream at the checkpoint
+
+    def __len__(self) -> int:
+        return self.size  # the epoch's length; Lightning's own counters hold the consumed part
+
+    def __iter__(self) -> Iterator[int]:
+        if not self.start_batch:  # a new epoch draws its seed, as RandomSampler does
+            self.seed = int(torch.empty((), dtype=torch.int64).random_().item())
+        elif self.stream is not None:  # runs on the first draw, after the iterator took its seed
+            torch.set_rng_state(self.stream)
+        order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed))
+        start, self.start_batch = self.start_batch * self.batch_size, 0
+        yield from order[start:].tolist()
+
+    def state_dict(self) -> dict:
+        return {"seed": self.seed, "batches_consumed": self.consumed(), "torch_stream": torch.get_rng_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.seed, self.start_batch, self.stream = state["seed"], state["batches_consumed"], state["torch_stream"]
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader whose order Lightning keeps in checkpoints (it saves loaders that have a state_dict).
+
+    Under DDP Lightning swaps in its DistributedSampler (a fixed order per epoch, no mid-epoch state):
+    then there is nothing to keep.
+    """
+
+    def state_dict(self) -> dict:
+        return self.sampler.state_dict() if isinstance(self.sampler, EpochOrder) else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state and isinstance(self.sampler, EpochOrder):
+            self.sampler.load_state_dict(state)
 
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:
@@ -126,13 +179,15 @@ class MNISTDataModule(pl.LightningDataModule):
         if self.trainer is not None and self.trainer.strategy.root_device.type == "cuda":
             # 47 MB of uint8 on the GPU: batches are gathered there, nothing crosses the bus per step.
             images = images.to(self.trainer.strategy.root_device)
-        return DataLoader(
-            ImageTensor(images),
-            batch_size=self.batch_size * self.minibatches_per_batch,
-            shuffle=True,
-            drop_last=True,
-            collate_fn=keep_batch,
+        batch_size = self.batch_size * self.minibatches_per_batch
+        order = EpochOrder(len(images), batch_size, consumed=self._batches_consumed_this_epoch)
+        return ResumableLoader(
+            ImageTensor(images), batch_size=batch_size, sampler=order, drop_last=True, collate_fn=keep_batch
         )
+
+    def _batches_consumed_this_epoch(self) -> int:
+        """Training batches of the current epoch the module has trained on (every epoch has the same count)."""
+        return self.trainer.lightning_module.iteration % self.trainer.num_training_batches
 
     def _eval_loader(self, images: torch.Tensor) -> DataLoader:
         return DataLoader(ImageTensor(images), batch_size=self.eval_batch_size, collate_fn=keep_batch)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
@@ -19,8 +21,9 @@ from gan_lightning.callbacks import StoreConfig
 from gan_lightning.checkpoints import check_compatible, read_checkpoint, resolve_ckpt_path
 from gan_lightning.classifier import weights_hash
 from gan_lightning.config import check_config, entry_point
+from gan_lightning.config_tree import show_config
 from gan_lightning.errors import ConfigError
-from gan_lightning.iterations import optimizer_steps
+from gan_lightning.iterations import completed_iterations, optimizer_steps
 from gan_lightning.module import GAN
 
 log = logging.getLogger(__name__)
@@ -50,16 +53,20 @@ def hparams_row(cfg: DictConfig) -> dict[str, object]:
 
 
 def log_final_metrics(
-    trainer: pl.Trainer, cfg: DictConfig, metrics: dict[str, float], classifier_hash: str | None
+    trainer: pl.Trainer, cfg: DictConfig, metrics: dict[str, float], classifier_hash: str | None, step: int
 ) -> None:
+    """The run's row of TensorBoard's HPARAMS table: its hyperparameters and final metrics.
+
+    The metrics (`final/...`, kept apart from the curves they summarize) are points at the last iteration,
+    beside the curves' ends, not at step 0.
+    """
     params = {**hparams_row(cfg), "classifier_hash": classifier_hash or "none"}
-    # Prefixed so that the HPARAMS table's columns do not add a point at step 0 to the training curves.
     final = {
         f"final/{name.replace('/', '_')}": value for name, value in metrics.items() if not name.startswith("train/")
     }
     for logger in trainer.loggers:
         if isinstance(logger, TensorBoardLogger):
-            logger.log_hyperparams(params, metrics=final)
+            logger.log_hyperparams(params, metrics=final, step=step)
 
 
 def check_writable(folder: str) -> Path:
@@ -82,6 +89,7 @@ def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str,
     """
     check_config(cfg)
     output_dir = check_writable(cfg.paths.output_dir)
+    (output_dir / "FAILED").unlink(missing_ok=True)  # a resumed run is going again
     started = time.perf_counter()
     try:
         metrics, iterations, classifier_hash = fit_and_test(cfg, list(extra_callbacks))
@@ -113,14 +121,28 @@ def build_model(cfg: DictConfig) -> GAN:
     return model
 
 
-def checked_resume_path(cfg: DictConfig, model: GAN) -> Path | None:
-    """The checkpoint to resume from, checked now with a message that says what is wrong (not deep in Lightning)."""
+def checked_resume(cfg: DictConfig, model: GAN) -> tuple[Path | None, int]:
+    """The checkpoint to resume from and its iteration, checked now with a message that says what is wrong."""
     if not cfg.get("ckpt_path"):
-        return None
+        return None, 0
     path = resolve_ckpt_path(str(cfg.ckpt_path), Path(cfg.paths.log_dir) / cfg.task_name)
-    check_compatible(read_checkpoint(path), model, path)
-    log.info("Resuming from %s", path)
-    return path
+    checkpoint = read_checkpoint(path)
+    check_compatible(checkpoint, model, path)
+    iteration = completed_iterations(checkpoint["global_step"], model.d_steps)
+    log.info("Resuming from %s (iteration %d)", path, iteration)
+    return path, iteration
+
+
+def instantiate_loggers(cfg: DictConfig, resumed_at: int) -> list:
+    """The configured loggers. A resumed run's TensorBoard hides the points logged after its checkpoint (before
+    the interruption), so its curves continue as one line in the same run."""
+    loggers = []
+    for node in (cfg.get("logger") or {}).values():
+        if node is None:
+            continue
+        resumed = resumed_at and node._target_.endswith("TensorBoardLogger")
+        loggers.append(instantiate(node, purge_step=resumed_at) if resumed else instantiate(node))
+    return loggers
 
 
 def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[dict[str, float], int, str | None]:
@@ -130,13 +152,14 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
         pl.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
     model = build_model(cfg)
-    ckpt_path = checked_resume_path(cfg, model)
+    ckpt_path, resumed_at = checked_resume(cfg, model)
+    show_config(cfg, Path(cfg.paths.output_dir))  # once everything it names has been checked
     budget = {}
     if cfg.get("iterations"):
         # Users count iterations; Lightning's max_steps counts every optimizer step.
         budget = {"max_steps": optimizer_steps(cfg.iterations, model.d_steps), "max_epochs": -1}
     callbacks = [*instantiate_group(cfg.get("callbacks")), StoreConfig(cfg), *extra_callbacks]
-    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=instantiate_group(cfg.get("logger")), **budget)
+    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=instantiate_loggers(cfg, resumed_at), **budget)
     for logger in trainer.loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
     trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
@@ -149,13 +172,24 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
     if cfg.get("test"):
         metrics.update(trainer.test(model, datamodule=datamodule)[0])
     classifier_hash = weights_hash(cfg.classifier) if cfg.callbacks.get("sample_quality") else None
-    log_final_metrics(trainer, cfg, metrics, classifier_hash)
+    log_final_metrics(trainer, cfg, metrics, classifier_hash, step=max(model.iteration - 1, 0))
     return metrics, model.iteration, classifier_hash
+
+
+def finished_metrics(cfg: DictConfig) -> dict[str, float] | None:
+    """A multirun job's earlier result, when its folder holds one and skip_finished is on (not when resuming)."""
+    result = Path(cfg.paths.output_dir) / "metrics.json"
+    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    if not (multirun and cfg.get("skip_finished") and not cfg.get("ckpt_path") and result.exists()):
+        return None
+    log.info("Skipped: %s holds the finished run of this job (skip_finished=false trains again)", result)
+    return json.loads(result.read_text())["metrics"]
 
 
 def train_and_report(cfg: DictConfig) -> float | None:
     """What the command runs: train, and return the metric a sweeper optimizes (optimized_metric)."""
-    return train(cfg).get(cfg.get("optimized_metric"))
+    metrics = finished_metrics(cfg) or train(cfg)
+    return metrics.get(cfg.get("optimized_metric"))
 
 
 main = entry_point("train")(train_and_report)

@@ -14,6 +14,9 @@ def test_train_command_writes_its_run_folder(mnist_dir, tmp_path):
     assert "Run folder" in (run / "train.log").read_text()
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
     assert (run / "checkpoints" / "last.ckpt").exists() and (run / "samples" / "final.png").exists()
+    tree = (run / "config_tree.log").read_text()  # the composed config, as printed at the start
+    assert all(group in tree for group in ("data", "model", "loss", "optimizer", "trainer", "callbacks"))
+    assert "gan_lightning.losses.NonSaturating" in tree and tree.index("data") < tree.index("callbacks")
 
 
 def test_unknown_option_lists_valid_choices(tmp_path, capsys):

@@ -48,8 +48,8 @@ def scalar_steps(run: Path, tag: str = "train/d_loss") -> list[int]:
     return [event.step for event in events.Scalars(tag)]
 
 
-def test_sigkill_then_resume_ends_at_the_same_iteration(mnist_dir, tmp_path):
-    killed, resumed = tmp_path / "killed", tmp_path / "resumed"
+def test_sigkill_then_resume_continues_the_same_run(mnist_dir, tmp_path):
+    run = tmp_path / "run"
     budget = [
         "iterations=120",
         "optimizer.d_steps=2",  # D takes twice G's steps: the two optimizers' counters must not be confused
@@ -57,23 +57,28 @@ def test_sigkill_then_resume_ends_at_the_same_iteration(mnist_dir, tmp_path):
         "callbacks.last_checkpoint.every_n_iterations=10",
         "test=false",
     ]
-    process = start_training(mnist_dir, killed, *budget)
-    wait_for(killed / "checkpoints" / "iteration_40.ckpt", process)
+    process = start_training(mnist_dir, run, *budget)
+    wait_for(run / "checkpoints" / "iteration_40.ckpt", process)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
-    saved = checkpoint_iteration(killed / "checkpoints" / "last.ckpt")
+    saved = checkpoint_iteration(run / "checkpoints" / "last.ckpt")
     assert 30 <= saved < 120  # last.ckpt lags the periodic one by at most one interval
-    assert adam_steps(read_checkpoint(killed / "checkpoints" / "last.ckpt")) == (saved, 2 * saved)
+    assert adam_steps(read_checkpoint(run / "checkpoints" / "last.ckpt")) == (saved, 2 * saved)
+    logged_before = max(scalar_steps(run))  # the killed run logged past its last checkpoint
 
-    process = start_training(mnist_dir, resumed, *budget, f"ckpt_path={killed}")  # a run folder
-    output, _ = process.communicate(timeout=300)
-    assert process.returncode == 0, output[-3000:]
-    state = read_checkpoint(resumed / "checkpoints" / "last.ckpt")
-    assert checkpoint_iteration(resumed / "checkpoints" / "last.ckpt") == 120  # as an uninterrupted run
-    assert adam_steps(state) == (120, 240)  # both Adam states came along and kept counting
-    steps = scalar_steps(resumed)
-    assert min(steps) >= saved and max(steps) == 119  # the curves continue where the checkpoint was
+    # ckpt_path=<run folder> and no hydra.run.dir: the run continues in its own folder
+    command = [sys.executable, "-m", "gan_lightning.train", *cli_overrides(mnist_dir), *budget, f"ckpt_path={run}"]
+    resumed = subprocess.run(
+        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, env=subprocess_env()
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no second run folder
+    assert checkpoint_iteration(run / "checkpoints" / "last.ckpt") == 120  # as an uninterrupted run
+    assert adam_steps(read_checkpoint(run / "checkpoints" / "last.ckpt")) == (120, 240)  # both Adams kept counting
+    assert logged_before > saved and scalar_steps(run) == list(range(120))  # one curve, each iteration once
+    log = (run / "train.log").read_text()
+    assert f"Resuming from {run / 'checkpoints' / 'last.ckpt'} (iteration {saved})" in log and "Run folder" in log
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -89,6 +94,24 @@ def test_signal_saves_a_checkpoint_and_says_where(mnist_dir, tmp_path, signum):
     assert checkpoint_iteration(last) > 40  # saved on the way out, not only the periodic one
     assert (run / "checkpoints" / f"interrupted_{checkpoint_iteration(last)}.ckpt").exists()
     assert f"Resume with ckpt_path={last}" in output
+
+
+def logged_losses(run: Path) -> list[list[float]]:
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    return [[e.value for e in events.Scalars(f"train/{tag}")] for tag in ("d_loss", "g_loss", "g_grad_norm")]
+
+
+@pytest.mark.parametrize("stop,end", [(4, 10), (21, 26)])  # epochs of 16 iterations: in the first, in the second
+def test_a_resumed_run_logs_the_losses_of_an_uninterrupted_one(make_cfg, tmp_path, stop, end):
+    """Weights, both Adams, the random streams and the interrupted epoch's data order all come back."""
+    exact = ["trainer.deterministic=true", "test=false", "trainer.limit_val_batches=0"]
+    train(make_cfg(f"iterations={end}", *exact, output_dir=tmp_path / "whole"))
+    train(make_cfg(f"iterations={stop}", *exact, output_dir=tmp_path / "parts"))
+    resume = f"ckpt_path={tmp_path / 'parts' / 'checkpoints' / 'last.ckpt'}"
+    train(make_cfg(f"iterations={end}", *exact, resume, output_dir=tmp_path / "parts"))
+    whole, parts = logged_losses(tmp_path / "whole"), logged_losses(tmp_path / "parts")
+    assert len(whole[0]) == end and parts == whole
 
 
 def test_same_seed_same_losses(make_cfg, tmp_path):

@@ -11,12 +11,13 @@ import urllib.request
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import optuna
 import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
 from gan_lightning.sweep_report import write_summary
-from tests.conftest import CONF_DIR, cli_overrides, run_module
+from tests.conftest import CONF_DIR, PROJECT_ROOT, cli_overrides, run_module
 
 
 def multirun(mnist_dir: Path, sweep: Path, *args: str) -> subprocess.CompletedProcess:
@@ -143,6 +144,10 @@ def test_tensorboard_serves_scalars_and_samples(make_cfg, tmp_path):
             time.sleep(0.5)
         run, scalar_tags = next(iter(tags.items()))
         assert {"train/d_loss", "train/g_loss", "train/divergence", "val/fid"} <= set(scalar_tags)
+        layout = get_json(f"{base}/custom_scalars/layout")  # the tutorial's four losses on one chart
+        tutorial = next(c for c in layout["category"] if c["title"] == "1. the tutorial's curves")
+        losses = tutorial["chart"][0]["multiline"]["tag"]
+        assert losses == ["train/d_real_loss", "train/d_fake_loss", "train/d_loss", "train/g_loss"]
         images = get_json(f"{base}/images/images?run={run}&tag=samples")
         with urllib.request.urlopen(f"{base}/images/individualImage?{images[-1]['query']}", timeout=10) as response:
             assert response.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -164,3 +169,61 @@ def test_losses_x_models_sweeps_every_loss_on_every_model():
     every = {group: sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")) for group in ("loss", "model")}
     assert {group: sorted(params[group].split(",")) for group in ("loss", "model")} == every
     assert cfg.iterations == 5000 and cfg.data.batch_size == 32 and cfg.ema == 0.999
+
+
+@pytest.mark.slow
+def test_a_killed_search_continues_its_study_when_rerun(mnist_dir, tmp_path):
+    search = tmp_path / "train" / "searches" / "gan_fid"
+    command = [
+        sys.executable, "-m", "gan_lightning.train", "-m", *cli_overrides(mnist_dir), "test=false",
+        "hparams_search=fid_optuna", "hydra.sweeper.n_trials=3", "hydra.sweeper.sampler.n_startup_trials=3",
+        "iterations=10", f"paths.log_dir={tmp_path}",
+    ]  # fmt: skip
+    first = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (search / "0" / "metrics.json").exists():
+        assert first.poll() is None and time.monotonic() < deadline, "the first trial never finished"
+        time.sleep(0.05)
+    first.kill()  # SIGKILL: no chance to clean up
+    first.wait(timeout=30)
+    rerun = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    study = optuna.load_study(study_name="gan_fid", storage=f"sqlite:///{search / 'study.db'}")
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(complete) == 3  # all the trials asked for, in one study
+    assert all(t.state != optuna.trial.TrialState.RUNNING for t in study.trials)
+    rows = summary_rows(search)
+    assert [row["job"] for row in rows] == [str(t.number) for t in study.trials]  # one folder per trial
+    assert sum(row["status"] == "completed" for row in rows) == 3
+    best = yaml.safe_load((search / "optimization_results.yaml").read_text())
+    assert best["best_value"] == pytest.approx(min(t.value for t in complete))
+
+
+@pytest.mark.slow
+def test_rerunning_a_sweep_in_its_folder_runs_only_the_unfinished_jobs(mnist_dir, tmp_path):
+    sweep = tmp_path / "sweep"
+    assert multirun(mnist_dir, sweep, "seed=1,2", "iterations=5").returncode == 0
+    finished = (sweep / "0" / "metrics.json").read_text()
+    (sweep / "1" / "metrics.json").unlink()
+    (sweep / "1" / "FAILED").write_text("Interrupted\n")  # as a job killed by the cluster
+    rerun = multirun(mnist_dir, sweep, "seed=1,2", "iterations=5")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert (sweep / "0" / "metrics.json").read_text() == finished  # not trained again
+    assert "Skipped:" in (sweep / "0" / "train.log").read_text()
+    assert (sweep / "1" / "metrics.json").exists() and not (sweep / "1" / "FAILED").exists()
+    assert [row["status"] for row in summary_rows(sweep)] == ["completed", "completed"]
+
+
+@pytest.mark.slow
+def test_the_submitit_launcher_runs_jobs_through_its_local_executor(mnist_dir, tmp_path):
+    """The cluster path for real, without a cluster: submitit's local executor runs each job in its own process."""
+    sweep = tmp_path / "sweep"
+    result = multirun(
+        mnist_dir, sweep, "hydra/launcher=submitit_local", "iterations=20", "trainer.log_every_n_steps=1",
+        "optimizer.d.lr=1e30,1e-3",
+    )  # fmt: skip
+    rows = {row["job"]: row for row in summary_rows(sweep)}
+    assert rows["0"]["status"] == "failed" and "NonFiniteLossError" in rows["0"]["error"], result.stderr[-3000:]
+    assert rows["1"]["status"] == "completed" and float(rows["1"]["val/fid"]) > 0
+    assert list((sweep / ".submitit").iterdir())  # the jobs went through submitit
+    assert (sweep / "1" / "checkpoints" / "last.ckpt").exists()

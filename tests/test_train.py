@@ -111,8 +111,10 @@ def test_quality_metrics_use_the_configured_classifier_and_name_it(make_cfg, tmp
     assert metrics["val/fid"] != pytest.approx(shipped["val/fid"], rel=1e-3)  # the same G, another scorer
 
 
-def test_final_metrics_reach_tensorboards_hparams_table(make_cfg, tmp_path):
-    train(make_cfg())
-    tags = set(tensorboard_events(tmp_path / "run").Tags()["scalars"])
+def test_final_metrics_reach_tensorboards_hparams_table_at_the_last_iteration(make_cfg, tmp_path):
+    train(make_cfg())  # 6 iterations: the curves end at step 5
+    events = tensorboard_events(tmp_path / "run")
+    tags = set(events.Tags()["scalars"])
     assert {"final/val_fid", "final/test_fid", "final/test_d_real_acc"} <= tags
     assert not any(tag.startswith("final/train_") for tag in tags)
+    assert [e.step for e in events.Scalars("final/val_fid")] == [5]  # a point at the end, not at step 0

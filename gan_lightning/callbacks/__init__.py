@@ -7,6 +7,7 @@ from gan_lightning.callbacks.random_streams import RandomStreams
 from gan_lightning.callbacks.run_config import StoreConfig
 from gan_lightning.callbacks.sample_grid import SampleGrid
 from gan_lightning.callbacks.sample_quality import SampleQuality
+from gan_lightning.callbacks.tensorboard_layout import TensorBoardLayout
 
 __all__ = [
     "FiniteLossGuard",
@@ -16,4 +17,5 @@ __all__ = [
     "SampleGrid",
     "SampleQuality",
     "StoreConfig",
+    "TensorBoardLayout",
 ]
