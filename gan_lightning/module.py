@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from torchmetrics.classification import BinaryAccuracy
 
+from gan_lightning import curves
 from gan_lightning.ema import EMAGenerator
 from gan_lightning.iterations import completed_iterations, is_logging_iteration
 from gan_lightning.losses import Objective
@@ -78,7 +79,7 @@ class GAN(pl.LightningModule):
         if self.generator_ema is not None:
             self.generator_ema.update(self.generator, iteration)
         for name, value in {**d_stats, **g_stats}.items():
-            self.log(f"train/{name}", value.detach(), prog_bar=name in ("d_loss", "g_loss"))
+            self.log(curves.tag(name), value.detach(), prog_bar=name in ("d_loss", "g_loss"))
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
 
     def _discriminator_step(self, real: torch.Tensor, d_opt, measure: bool) -> tuple[torch.Tensor, dict]:

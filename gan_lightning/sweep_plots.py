@@ -10,10 +10,12 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
+from gan_lightning.curves import LEGACY_GROUP, tag
+
 if TYPE_CHECKING:
     from gan_lightning.sweep_report import Job
 
-CURVES = ["train/g_loss", "train/d_fake_prob", "train/g_grad_norm", "val/fid"]
+CURVES = [tag("g_loss"), tag("d_fake_prob"), tag("g_grad_norm"), "val/fid"]
 
 
 def read_curves(folder: Path) -> dict[str, tuple[list[int], list[float]]]:
@@ -22,11 +24,13 @@ def read_curves(folder: Path) -> dict[str, tuple[list[int], list[float]]]:
     events = EventAccumulator(str(folder / "tensorboard"), size_guidance={"scalars": 0})
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    return {
-        tag: ([e.step for e in events.Scalars(tag)], [e.value for e in events.Scalars(tag)])
-        for tag in CURVES
-        if tag in tags
-    }
+    curves = {}
+    for name in CURVES:
+        legacy = f"{LEGACY_GROUP}/{name.split('/')[1]}"  # runs of version 0.1
+        found = name if name in tags else legacy if legacy in tags else None
+        if found:
+            curves[name] = ([e.step for e in events.Scalars(found)], [e.value for e in events.Scalars(found)])
+    return curves
 
 
 def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
@@ -38,11 +42,11 @@ def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
         if not (job.folder / "tensorboard").exists():
             continue
         curves = read_curves(job.folder)
-        for ax, tag in zip(axes.flat, CURVES, strict=True):
-            if tag in curves:
-                ax.plot(*curves[tag], color=colors[job.group], alpha=0.8, lw=1)
-    for ax, tag in zip(axes.flat, CURVES, strict=True):
-        ax.set_title(tag + (" (cross-entropy losses)" if tag == "train/d_fake_prob" else ""))
+        for ax, name in zip(axes.flat, CURVES, strict=True):
+            if name in curves:
+                ax.plot(*curves[name], color=colors[job.group], alpha=0.8, lw=1)
+    for ax, name in zip(axes.flat, CURVES, strict=True):
+        ax.set_title(name + (" (cross-entropy losses)" if name == tag("d_fake_prob") else ""))
         ax.set_xlabel("iteration")
         ax.grid(alpha=0.3)
     axes.flat[2].set_yscale("log")  # G's gradient norm spans orders of magnitude when minimax saturates

@@ -111,7 +111,13 @@ def write_tables(sweep_dir: Path, jobs: list[Job], metrics: list[str]) -> None:
         "|---" * len(header) + "|",
     ]
     for job in jobs:
-        cells = [job.folder.name, job.group, " ".join(job.varying), job.status, job.error.replace("|", "/")[:200]]
+        cells = [
+            job.folder.name,
+            job.group,
+            " ".join(job.varying),
+            job.status,
+            " ".join(job.error.split()).replace("|", "/")[:200],
+        ]
         cells += [_fmt(job.iterations), _fmt(job.wall_time_s), *(_fmt(job.metrics.get(name)) for name in metrics)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Groups (mean ± std over seeds)", "", "| group | runs | " + " | ".join(metrics) + " |"]

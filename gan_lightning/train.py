@@ -62,7 +62,9 @@ def log_final_metrics(
     """
     params = {**hparams_row(cfg), "classifier_hash": classifier_hash or "none"}
     final = {
-        f"final/{name.replace('/', '_')}": value for name, value in metrics.items() if not name.startswith("train/")
+        f"final/{name.replace('/', '_')}": value
+        for name, value in metrics.items()
+        if name.startswith(("val/", "test/"))
     }
     for logger in trainer.loggers:
         if isinstance(logger, TensorBoardLogger):

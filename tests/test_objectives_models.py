@@ -15,6 +15,7 @@ from torch import nn
 
 from gan_lightning.checkpoints import CheckpointError, check_compatible, load_gan, read_checkpoint
 from gan_lightning.config import check_config
+from gan_lightning.curves import tag as curve
 from gan_lightning.errors import ConfigError
 from gan_lightning.losses import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein
 from gan_lightning.module import GAN
@@ -47,7 +48,7 @@ def test_every_loss_trains_on_every_model_with_finite_metrics(make_cfg, tmp_path
     assert (int(g_adam), int(d_adam)) == (4, 4 * d_steps)
     assert checkpoint_iteration(tmp_path / "run" / "checkpoints" / "last.ckpt") == 4
     if loss == "wgan_gp":
-        assert math.isfinite(metrics["train/d_gradient_penalty"])
+        assert math.isfinite(metrics[curve("d_gradient_penalty")])
 
 
 class CaptureFirstIteration(pl.Callback):
@@ -64,10 +65,10 @@ def test_logged_r1_term_is_gamma_over_two_times_the_penalty(make_cfg, tmp_path):
     train(make_cfg("model=dcgan", "loss=hinge", "r1_gamma=10", "iterations=1", "test=false"), [capture])
     logged = tensorboard_scalars(tmp_path / "run")
     expected = 10 / 2 * r1_penalty(capture.discriminator, capture.batch)
-    assert logged["train/d_r1_penalty"][0] == pytest.approx(expected.item(), rel=1e-5)
+    assert logged[curve("d_r1_penalty")][0] == pytest.approx(expected.item(), rel=1e-5)
     # D's loss is its two hinge terms plus that penalty.
-    parts = logged["train/d_real_loss"][0] + logged["train/d_fake_loss"][0] + logged["train/d_r1_penalty"][0]
-    assert logged["train/d_loss"][0] == pytest.approx(parts, rel=1e-5)
+    parts = logged[curve("d_real_loss")][0] + logged[curve("d_fake_loss")][0] + logged[curve("d_r1_penalty")][0]
+    assert logged[curve("d_loss")][0] == pytest.approx(parts, rel=1e-5)
 
 
 class RecordGenerators(pl.Callback):

@@ -8,6 +8,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.checkpoints import read_checkpoint
+from gan_lightning.curves import tag as curve
 from gan_lightning.train import train
 
 NO_DROPOUT = ["model.generator.dropout=[0,0,0,0,0,0,0]", "model.discriminator.dropout=[0,0,0]"]
@@ -16,7 +17,7 @@ NO_DROPOUT = ["model.generator.dropout=[0,0,0,0,0,0,0]", "model.discriminator.dr
 def logged_losses(run: Path) -> dict[str, list[float]]:
     events = EventAccumulator(str(run / "tensorboard"))
     events.Reload()
-    return {tag: [e.value for e in events.Scalars(f"train/{tag}")] for tag in ("d_loss", "g_loss")}
+    return {name: [e.value for e in events.Scalars(curve(name))] for name in ("d_loss", "g_loss")}
 
 
 def run_losses(make_cfg, tmp_path: Path, name: str, *overrides: str, callbacks=()) -> dict[str, list[float]]:

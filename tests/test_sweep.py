@@ -16,6 +16,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
+from gan_lightning.curves import tag as curve
 from gan_lightning.sweep_report import write_summary
 from tests.conftest import CONF_DIR, PROJECT_ROOT, cli_overrides, run_module
 
@@ -143,11 +144,11 @@ def test_tensorboard_serves_scalars_and_samples(make_cfg, tmp_path):
             assert time.monotonic() < deadline and server.poll() is None, "tensorboard did not come up"
             time.sleep(0.5)
         run, scalar_tags = next(iter(tags.items()))
-        assert {"train/d_loss", "train/g_loss", "train/divergence", "val/fid"} <= set(scalar_tags)
+        assert {curve("d_loss"), curve("g_loss"), curve("divergence"), "val/fid"} <= set(scalar_tags)
         layout = get_json(f"{base}/custom_scalars/layout")  # the tutorial's four losses on one chart
         tutorial = next(c for c in layout["category"] if c["title"] == "1. the tutorial's curves")
         losses = tutorial["chart"][0]["multiline"]["tag"]
-        assert losses == ["train/d_real_loss", "train/d_fake_loss", "train/d_loss", "train/g_loss"]
+        assert losses == [curve("d_real_loss"), curve("d_fake_loss"), curve("d_loss"), curve("g_loss")]
         images = get_json(f"{base}/images/images?run={run}&tag=samples")
         with urllib.request.urlopen(f"{base}/images/individualImage?{images[-1]['query']}", timeout=10) as response:
             assert response.read(8) == b"\x89PNG\r\n\x1a\n"

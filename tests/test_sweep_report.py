@@ -182,3 +182,14 @@ def test_the_hydra_callback_rewrites_the_summary_after_each_multirun_job(sweep, 
         assert caplog.messages[-1].startswith("Could not write the sweep summary: [Errno 2] No such file")
     finally:
         HydraConfig.instance().cfg = None
+
+
+def test_an_error_of_several_lines_stays_on_its_row(tmp_path):
+    job(tmp_path, "0", ["seed=1"], failed="InstantiationException: Error locating target 'x'\nfull_key: callbacks.y")
+    job(tmp_path, "1", ["seed=2"], {"val/fid": 1.0})
+    write_summary(tmp_path)
+    rows = [line for line in (tmp_path / "summary.md").read_text().splitlines() if line.startswith("| 0 |")]
+    assert rows == [
+        "| 0 | (all jobs) | seed=1 | failed | InstantiationException: Error locating target 'x' full_key: callbacks.y |"
+        "  |  |  |"
+    ]

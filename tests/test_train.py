@@ -10,6 +10,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.classifier import load_classifier, save_classifier, weights_hash
+from gan_lightning.curves import tag as curve
 from gan_lightning.train import train
 from tests.conftest import checkpoint_iteration
 
@@ -28,9 +29,9 @@ def test_training_writes_curves_samples_checkpoints_and_test_metrics(make_cfg, t
     run = tmp_path / "run"
     events = tensorboard_events(run)
     tags = events.Tags()
-    assert {f"train/{name}" for name in SCALARS} <= set(tags["scalars"])
+    assert {curve(name) for name in SCALARS} <= set(tags["scalars"])
     # Logged against iterations (1..6), not against Lightning's doubled optimizer steps.
-    assert max(event.step for event in events.Scalars("train/g_loss")) == 5
+    assert max(event.step for event in events.Scalars(curve("g_loss"))) == 5
     assert "samples" in tags["images"]
     assert [event.step for event in events.Images("samples")] == [0, 3, 6]
     checkpoints = run / "checkpoints"
@@ -59,15 +60,15 @@ def test_resume_continues_the_iteration_count(make_cfg, tmp_path):
     )
     train(resumed)
     assert checkpoint_iteration(tmp_path / "second" / "checkpoints" / "last.ckpt") == 8
-    steps = [event.step for event in tensorboard_events(tmp_path / "second").Scalars("train/d_loss")]
+    steps = [event.step for event in tensorboard_events(tmp_path / "second").Scalars(curve("d_loss"))]
     assert min(steps) >= 4  # the curve continues, it does not restart at 0
 
 
 def test_discriminator_learns_to_tell_real_from_fake(make_cfg):
     """40 iterations on tiny data: D's loss falls well below chance (2 ln 2), D(x) rises above D(G(z))."""
     metrics = train(make_cfg("iterations=40", "test=false", "trainer.log_every_n_steps=40"))
-    assert metrics["train/d_loss"] < 2 * torch.log(torch.tensor(2.0)).item() * 0.8
-    assert metrics["train/d_real_prob"] > metrics["train/d_fake_prob"]
+    assert metrics[curve("d_loss")] < 2 * torch.log(torch.tensor(2.0)).item() * 0.8
+    assert metrics[curve("d_real_prob")] > metrics[curve("d_fake_prob")]
 
 
 def test_without_an_iteration_budget_training_runs_max_epochs(make_cfg, tmp_path):
@@ -118,3 +119,14 @@ def test_final_metrics_reach_tensorboards_hparams_table_at_the_last_iteration(ma
     assert {"final/val_fid", "final/test_fid", "final/test_d_real_acc"} <= tags
     assert not any(tag.startswith("final/train_") for tag in tags)
     assert [e.step for e in events.Scalars("final/val_fid")] == [5]  # a point at the end, not at step 0
+
+
+def test_tensorboard_opens_on_the_tutorials_curves_in_the_tutorials_order(make_cfg, tmp_path):
+    """Time Series groups tags by their first part, sorts the groups and opens the first two."""
+    train(make_cfg("r1_gamma=1"))
+    tags = tensorboard_events(tmp_path / "run").Tags()["scalars"]
+    groups = sorted({t.split("/")[0] for t in tags})
+    assert groups[:4] == ["1_losses", "2_discriminator", "3_divergence", "4_generator"]
+    assert groups[4:] == ["epoch", "final", "test", "val"]  # then Lightning's epoch, the HPARAMS metrics, quality
+    losses = sorted(t.split("/")[1] for t in tags if t.startswith("1_losses/"))
+    assert losses == ["d_fake_loss", "d_loss", "d_r1_penalty", "d_real_loss", "g_loss"]

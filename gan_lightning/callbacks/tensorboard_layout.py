@@ -3,15 +3,17 @@
 import pytorch_lightning as pl
 from pytorch_lightning.loggers import TensorBoardLogger
 
+from gan_lightning.curves import tag
+
 LAYOUT = {
     "1. the tutorial's curves": {
         "losses: d_real, d_fake, d, g": [
             "Multiline",
-            ["train/d_real_loss", "train/d_fake_loss", "train/d_loss", "train/g_loss"],
+            [tag(n) for n in ("d_real_loss", "d_fake_loss", "d_loss", "g_loss")],
         ],
-        "D(x) and D(G(z))": ["Multiline", ["train/d_real_prob", "train/d_fake_prob"]],
-        "divergence: mean D(x) / (D(x) + D(G(z)))": ["Multiline", ["train/divergence"]],
-        "G's gradient norm": ["Multiline", ["train/g_grad_norm"]],
+        "D(x) and D(G(z))": ["Multiline", [tag("d_real_prob"), tag("d_fake_prob")]],
+        "divergence: mean D(x) / (D(x) + D(G(z)))": ["Multiline", [tag("divergence")]],
+        "G's gradient norm": ["Multiline", [tag("g_grad_norm")]],
     },
     "2. sample quality (validation)": {
         "FID and KID": ["Multiline", ["val/fid", "val/kid"]],
