@@ -14,9 +14,10 @@ from gan_lightning.classifier import load_classifier
 from gan_lightning.config import exit_on_user_error, project_config
 from gan_lightning.data import load_mnist, to_unit
 from gan_lightning.metrics import QualityMetrics
+from gan_lightning.prdc import NAMES
 
 log = logging.getLogger(__name__)
-COLUMNS = ("fid", "kid", "inception_score", "mode_kl", "mode_classes", "confidence")
+COLUMNS = ("fid", "kid", "inception_score", "mode_kl", "mode_classes", "confidence", *NAMES)
 
 
 def reference_sets(

@@ -43,6 +43,7 @@ ALLOWED_TARGETS = frozenset(
         "gan_lightning.callbacks.RandomStreams",
         "gan_lightning.callbacks.FiniteLossGuard",
         "gan_lightning.callbacks.TensorBoardLayout",
+        "gan_lightning.callbacks.ComputeClock",
         "torch.optim.Adam",
         "torch.optim.AdamW",
         "torch.optim.SGD",

@@ -76,6 +76,9 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("n", _positive_integer, "a positive integer"),
     ("batch_size", _positive_integer, "a positive integer"),
     ("out", lambda v: str(v).endswith(".npy"), "the name of a .npy file"),
+    # `interpolate`'s own keys
+    ("steps", lambda v: _integer(v) and v >= 2, "an integer >= 2"),
+    ("picture", lambda v: str(v).endswith(".png"), "the name of a .png file"),
     ("callbacks.sample_grid.cols", _positive_integer, "a positive integer"),
 ]
 

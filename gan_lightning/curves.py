@@ -3,7 +3,8 @@
 TensorBoard's Time Series tab groups tags by the text before the first "/", sorts the groups by name and
 opens the first two. The groups are numbered so that it opens on the tutorial's curves, in the tutorial's
 order: the losses (with the penalties D's loss adds), what D says of reals and fakes, the divergence, and
-G's gradient norm; then come samples, test/... and val/... (fixed names).
+G's gradient norm; then the compute spent (seconds, real images seen), samples, test/... and val/... (fixed
+names).
 """
 
 GROUPS = {
@@ -19,6 +20,8 @@ GROUPS = {
     "d_fake_score": "2_discriminator",
     "divergence": "3_divergence",
     "g_grad_norm": "4_generator",
+    "wall_clock_s": "5_compute",
+    "images_seen": "5_compute",
 }
 # Runs written before version 0.2 logged every curve as train/<name>.
 LEGACY_GROUP = "train"

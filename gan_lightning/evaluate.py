@@ -1,8 +1,10 @@
 """Evaluate a trained generator: `python -m gan_lightning.evaluate ckpt_path=...`.
 
 Runs the model's test step (D's accuracy on the real test images and on as many fakes) with the sample
-quality metrics, and writes metrics.json and samples.png into the run folder. For a run trained with ema,
-`use_ema=false` scores the raw generator instead of its moving average.
+quality metrics, then looks at how the generator fails: per digit (share, confidence, FID against that
+digit's real images) and whether its fakes sit closer to training images than unseen real images do.
+Writes metrics.json, samples.png, per_digit.png and memorization.png into the run folder. For a run
+trained with ema, `use_ema=false` scores the raw generator instead of its moving average.
 """
 
 import json
@@ -10,14 +12,40 @@ import logging
 from pathlib import Path
 
 import pytorch_lightning as pl
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from gan_lightning.checkpoints import load_gan
+from gan_lightning.checkpoints import TrainedGAN, load_gan
+from gan_lightning.classifier import load_classifier
 from gan_lightning.config import check_config, entry_point
+from gan_lightning.data import MNISTDataModule, load_mnist, to_unit
+from gan_lightning.diagnostics import memorization, per_digit, save_closest_pairs, save_per_digit_chart
 from gan_lightning.images import fixed_noise, generator_grid, save_png
+from gan_lightning.sample import generate
 
 log = logging.getLogger(__name__)
+
+
+@torch.no_grad()
+def classify(classifier: torch.nn.Module, images: torch.Tensor, batch: int = 2000) -> tuple[torch.Tensor, ...]:
+    """The classifier's features and class probabilities of images in [0, 1], (N, 1, 28, 28)."""
+    features = torch.cat([classifier.features(images[i : i + batch]) for i in range(0, len(images), batch)])
+    return features, classifier.head(features).softmax(dim=1)
+
+
+def diagnose(trained: TrainedGAN, data: MNISTDataModule, cfg: DictConfig, output_dir: Path) -> dict:
+    """Per-digit quality and the memorization check, on as many fakes as test images (seed `cfg.seed`)."""
+    classifier, _ = load_classifier(cfg.classifier)
+    fakes = torch.from_numpy(generate(trained.model, len(data.test_images), cfg.seed, 1000, "cpu")).unsqueeze(1)
+    fake_features, fake_probs = classify(classifier, fakes)
+    test_features, _ = classify(classifier, to_unit(data.test_images))
+    train_features, _ = classify(classifier, to_unit(data.train_images))
+    digits = per_digit(fake_probs, fake_features, test_features, load_mnist(data.data_dir, train=False).targets)
+    copies = memorization(fake_features, train_features, test_features)
+    save_per_digit_chart(digits, output_dir / "per_digit.png")
+    save_closest_pairs(fakes, to_unit(data.train_images), copies, output_dir / "memorization.png")
+    return {"per_digit": digits, "memorization": {k: v for k, v in copies.items() if not torch.is_tensor(v)}}
 
 
 def evaluate(cfg: DictConfig) -> dict:
@@ -28,7 +56,8 @@ def evaluate(cfg: DictConfig) -> dict:
     pl.seed_everything(cfg.seed)
     quality = instantiate(cfg.callbacks.sample_quality)
     trainer = instantiate(cfg.trainer, callbacks=[quality])
-    metrics = trainer.test(trained.model, datamodule=instantiate(cfg.data))[0]
+    data = instantiate(cfg.data)
+    metrics = trainer.test(trained.model, datamodule=data)[0]
     output_dir = Path(cfg.paths.output_dir)
     z = fixed_noise(64, trained.model.latent_dim)
     save_png(generator_grid(trained.model.eval_generator, z), output_dir / "samples.png")
@@ -38,9 +67,10 @@ def evaluate(cfg: DictConfig) -> dict:
         "generator": "ema" if trained.model.generator_ema is not None else "raw",
         "classifier_hash": quality.classifier_hash,
         "metrics": {name: float(value) for name, value in metrics.items()},
+        **diagnose(trained, data, cfg, output_dir),
     }
     (output_dir / "metrics.json").write_text(json.dumps(report, indent=2))
-    log.info("Wrote %s and %s", output_dir / "metrics.json", output_dir / "samples.png")
+    log.info("Wrote metrics.json, samples.png, per_digit.png and memorization.png in %s", output_dir)
     return report
 
 

@@ -1,7 +1,8 @@
 """Sample-quality metrics in the MNIST domain, through torchmetrics, on the project's feature classifier.
 
-FID and KID compare the classifier's 128-d features of real and generated images; the Inception Score
-and mode coverage read its class predictions. Images are floats in [0, 1], shape (N, 1, 28, 28).
+FID and KID compare the classifier's 128-d features of real and generated images, and so do precision,
+recall, density and coverage (prdc.py: how the fakes fail, not only how far they are); the Inception
+Score and mode coverage read its class predictions. Images are floats in [0, 1], shape (N, 1, 28, 28).
 """
 
 import warnings
@@ -14,6 +15,7 @@ from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
 from gan_lightning.classifier import MNISTClassifier
+from gan_lightning.prdc import PrecisionRecallDensityCoverage
 
 NUM_CLASSES = 10
 
@@ -69,7 +71,7 @@ class QualityMetrics(nn.Module):
     Real features are kept across `reset()`, so a fixed real set (validation or test images) is embedded once.
     """
 
-    def __init__(self, classifier: MNISTClassifier, kid_subset_size: int) -> None:
+    def __init__(self, classifier: MNISTClassifier, kid_subset_size: int, prdc_k: int = 5) -> None:
         super().__init__()
         classifier = classifier.eval().requires_grad_(False)
         features = ClassifierFeatures(classifier)
@@ -78,12 +80,14 @@ class QualityMetrics(nn.Module):
         self.kid = KernelInceptionDistance(feature=features, reset_real_features=False)  # subset size: compute()
         self.inception_score = InceptionScore(feature=classifier, splits=1)
         self.coverage = ModeCoverage(classifier)
+        self.prdc = PrecisionRecallDensityCoverage(features, k=prdc_k)
         self.kid_subset_size = kid_subset_size
         self.real_count = 0
 
     def update_real(self, images: torch.Tensor) -> None:
         self.fid.update(images, real=True)
         self.kid.update(images, real=True)
+        self.prdc.update(images, real=True)
         self.real_count += len(images)
 
     def update_fake(self, images: torch.Tensor) -> None:
@@ -91,6 +95,7 @@ class QualityMetrics(nn.Module):
         self.kid.update(images, real=False)
         self.inception_score.update(images)
         self.coverage.update(images)
+        self.prdc.update(images, real=False)
 
     def compute(self) -> dict[str, float]:
         # KID needs subsets no larger than either sample set.
@@ -109,9 +114,10 @@ class QualityMetrics(nn.Module):
             "mode_kl": coverage["kl"],
             "mode_classes": coverage["classes"],
             "confidence": coverage["confidence"],
+            **self.prdc.compute(),
         }
         return {name: float(value) for name, value in results.items()}
 
     def reset_fake(self) -> None:
-        for metric in (self.fid, self.kid, self.inception_score, self.coverage):
+        for metric in (self.fid, self.kid, self.inception_score, self.coverage, self.prdc):
             metric.reset()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from gan_lightning.sweep_report import Job
 
 CURVES = [tag("g_loss"), tag("d_fake_prob"), tag("g_grad_norm"), "val/fid"]
+COMPUTE = [tag("wall_clock_s"), tag("images_seen")]
 
 
 def read_curves(folder: Path) -> dict[str, tuple[list[int], list[float]]]:
@@ -25,7 +27,7 @@ def read_curves(folder: Path) -> dict[str, tuple[list[int], list[float]]]:
     events.Reload()
     tags = set(events.Tags()["scalars"])
     curves = {}
-    for name in CURVES:
+    for name in CURVES + COMPUTE:
         legacy = f"{LEGACY_GROUP}/{name.split('/')[1]}"  # runs of version 0.1
         found = name if name in tags else legacy if legacy in tags else None
         if found:
@@ -33,8 +35,27 @@ def read_curves(folder: Path) -> dict[str, tuple[list[int], list[float]]]:
     return curves
 
 
+def fid_against_compute(curves: dict, compute: str, scale: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """val/fid against the compute spent by its iteration (seconds or images, read off the compute curve)."""
+    if "val/fid" not in curves or compute not in curves:
+        return None
+    steps, fids = curves["val/fid"]
+    spent = np.interp(steps, *curves[compute]) / scale
+    return spent, np.asarray(fids)
+
+
 def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
-    fig, axes = plt.subplots(2, 2, figsize=(13, 8))
+    """Top: G's loss, D(G(z)), G's gradient norm over iterations. Bottom: val/fid over iterations, over the
+    training's wall-clock minutes and over real images seen, so a slower loss cannot win by taking longer."""
+    fig, axes = plt.subplots(2, 3, figsize=(17, 8.5))
+    panels = [
+        (axes[0, 0], CURVES[0], "iteration"),
+        (axes[0, 1], CURVES[1], "iteration"),
+        (axes[0, 2], CURVES[2], "iteration"),
+        (axes[1, 0], "val/fid", "iteration"),
+        (axes[1, 1], "val/fid", "training wall-clock minutes"),
+        (axes[1, 2], "val/fid", "real images seen (millions)"),
+    ]
     groups = list(dict.fromkeys(job.group for job in jobs))
     palette = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
     colors = {group: palette(i % palette.N) for i, group in enumerate(groups)}
@@ -42,20 +63,22 @@ def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
         if not (job.folder / "tensorboard").exists():
             continue
         curves = read_curves(job.folder)
-        for ax, name in zip(axes.flat, CURVES, strict=True):
-            if name in curves:
-                ax.plot(*curves[name], color=colors[job.group], alpha=0.8, lw=1)
-    for ax, name in zip(axes.flat, CURVES, strict=True):
+        lines = [curves.get(name) for _, name, _ in panels[:4]]
+        lines.append(fid_against_compute(curves, COMPUTE[0], 60))
+        lines.append(fid_against_compute(curves, COMPUTE[1], 1e6))
+        for (ax, _, _), line in zip(panels, lines, strict=True):
+            if line is not None:
+                ax.plot(*line, color=colors[job.group], alpha=0.8, lw=1, marker="." if ax in axes[1] else None)
+    for ax, name, x_label in panels:
         ax.set_title(name + (" (cross-entropy losses)" if name == tag("d_fake_prob") else ""))
-        ax.set_xlabel("iteration")
+        ax.set_xlabel(x_label)
         ax.grid(alpha=0.3)
-    axes.flat[2].set_yscale("log")  # G's gradient norm spans orders of magnitude when minimax saturates
-    axes.flat[1].set_yscale("log")
-    axes.flat[3].set_yscale("log")  # FIDs of different losses and models span an order of magnitude
+    for ax in (axes[0, 1], axes[0, 2], *axes[1]):
+        ax.set_yscale("log")  # D(G(z)), G's gradient norm and the FIDs of different setups span orders of magnitude
     handles = [plt.Line2D([], [], color=color, label=group) for group, color in colors.items()]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4))
     legend_rows = -(-len(handles) // 4)
-    fig.tight_layout(rect=(0, 0.02 + 0.035 * legend_rows, 1, 1))
+    fig.tight_layout(rect=(0, 0.02 + 0.03 * legend_rows, 1, 1))
     fig.savefig(sweep_dir / "curves.png", dpi=90)
     plt.close(fig)
 

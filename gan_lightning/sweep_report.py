@@ -12,11 +12,13 @@ import csv
 import io
 import json
 import logging
+import math
 import statistics
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import scipy.stats
 import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
@@ -31,6 +33,10 @@ METRICS = [
     "val/kid",
     "val/inception_score",
     "val/mode_classes",
+    "val/precision",
+    "val/recall",
+    "val/density",
+    "val/coverage",
     "test/fid",
     "test/d_real_acc",
     "test/d_fake_acc",
@@ -89,6 +95,57 @@ def group_stats(jobs: list[Job], metrics: list[str]) -> dict[str, dict[str, tupl
     return groups
 
 
+def welch_interval(a: list[float], b: list[float], level: float = 0.95) -> tuple[float, float, float] | None:
+    """mean(a) - mean(b) and its Welch confidence interval (unequal variances); None below 2 runs a side."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    difference = statistics.fmean(a) - statistics.fmean(b)
+    var_a, var_b = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    if var_a + var_b == 0:
+        return difference, difference, difference
+    freedom = (var_a + var_b) ** 2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))
+    half_width = scipy.stats.t.ppf((1 + level) / 2, freedom) * math.sqrt(var_a + var_b)
+    return difference, difference - half_width, difference + half_width
+
+
+@dataclass
+class Comparison:
+    first: str
+    second: str
+    differs_in: str
+    runs: tuple[int, int]
+    interval: tuple[float, float, float] | None
+
+    @property
+    def verdict(self) -> str:
+        if self.interval is None:
+            return "needs at least 2 seeds per group"
+        difference, low, high = self.interval
+        if low > 0 or high < 0:
+            better = self.first if difference < 0 else self.second
+            return f"significant at 5 %: {better} is lower"
+        return f"not distinguishable with {min(self.runs)} seeds"
+
+
+def comparisons(jobs: list[Job], metric: str = "val/fid") -> list[Comparison]:
+    """Every pair of groups that differ in exactly one override, with the difference in mean `metric`."""
+    values: dict[str, list[float]] = {}
+    for job in jobs:
+        if job.status == "completed" and metric in job.metrics:
+            values.setdefault(job.group, []).append(job.metrics[metric])
+    settings = {group: dict(o.split("=", 1) for o in group.split()) for group in values if "=" in group}
+    found = []
+    for i, first in enumerate(settings):
+        for second in list(settings)[i + 1 :]:
+            a, b = settings[first], settings[second]
+            different = [key for key in a if a[key] != b.get(key)]
+            if a.keys() == b.keys() and len(different) == 1:
+                runs = (len(values[first]), len(values[second]))
+                interval = welch_interval(values[first], values[second])
+                found.append(Comparison(first, second, different[0], runs, interval))
+    return found
+
+
 def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.4g}"
 
@@ -126,7 +183,31 @@ def write_tables(sweep_dir: Path, jobs: list[Job], metrics: list[str]) -> None:
         runs = max((n for _, _, n in stats.values()), default=0)
         cells = [f"{stats[name][0]:.4g} ± {stats[name][1]:.2g}" if name in stats else "" for name in metrics]
         lines.append(f"| {group} | {runs} | " + " | ".join(cells) + " |")
+    lines += comparison_table(jobs)
     (sweep_dir / "summary.md").write_text("\n".join(lines) + "\n")
+
+
+def comparison_table(jobs: list[Job], metric: str = "val/fid") -> list[str]:
+    found = comparisons(jobs, metric)
+    if not found:
+        return []
+    lines = ["", f"## Differences in mean {metric} (95 % Welch confidence interval)", ""]
+    tested = [c for c in found if c.interval is not None]
+    if not tested:
+        pairs = f"{len(found)} pairs of groups differ" if len(found) > 1 else "1 pair of groups differs"
+        return lines + [f"{pairs} in one override, but no pair has 2 completed runs on each side: add seeds."]
+    lines += [
+        f"| first | second | differs in | runs | mean {metric}: first - second | 95 % interval | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in tested:
+        difference, low, high = c.interval
+        runs = f"{c.runs[0]} / {c.runs[1]}"
+        lines.append(
+            f"| {c.first} | {c.second} | {c.differs_in} | {runs} | {difference:.4g} | [{low:.4g}, {high:.4g}] "
+            f"| {c.verdict} |"
+        )
+    return lines
 
 
 def write_summary(sweep_dir: str | Path) -> list[Job]:

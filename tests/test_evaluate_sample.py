@@ -46,7 +46,15 @@ def test_evaluate_writes_metrics_json_and_grid(checkpoint, mnist_dir, tmp_path):
     for name in ("test/d_real_acc", "test/d_fake_acc", "test/fid", "test/kid", "test/inception_score", "test/mode_kl"):
         assert np.isfinite(report["metrics"][name]), name
     assert 0 <= report["metrics"]["test/mode_classes"] <= 10
-    assert (run / "samples.png").stat().st_size > 0
+    for name in ("test/precision", "test/recall", "test/density", "test/coverage"):
+        assert 0 <= report["metrics"][name] <= (10 if name == "test/density" else 1), name
+    digits = report["per_digit"]  # as many fakes as test images (64), each given to its predicted digit
+    assert sorted(digits) == [str(d) for d in range(10)] and sum(d["count"] for d in digits.values()) == 64
+    assert sum(d["share"] for d in digits.values()) == pytest.approx(1.0)
+    copies = report["memorization"]
+    assert copies["percentile"] == 1.0 and 0 <= copies["share_closer_than_test_percentile"] <= 1
+    for picture in ("samples.png", "per_digit.png", "memorization.png"):
+        assert (run / picture).stat().st_size > 0, picture
 
 
 def test_sample_writes_the_promised_array(checkpoint, tmp_path):

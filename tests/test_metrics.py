@@ -9,6 +9,7 @@ from gan_lightning.calibrate import calibrate, reference_sets
 from gan_lightning.classifier import ClassifierError, load_classifier, save_classifier, train_classifier
 from gan_lightning.data import load_mnist, to_unit
 from gan_lightning.metrics import ModeCoverage, QualityMetrics
+from gan_lightning.prdc import NAMES
 from tests.conftest import write_mnist
 
 
@@ -126,7 +127,8 @@ def test_kid_subsets_shrink_to_the_smaller_set_and_real_features_survive_a_reset
     metrics.update_fake(reals)  # the same images as the kept reals
     again = metrics.compute()
     assert abs(again["fid"]) < 1e-3 and int(again["mode_classes"]) == 10
-    assert set(again) == {"fid", "kid", "kid_std", "inception_score", "mode_kl", "mode_classes", "confidence"}
+    assert set(again) == {"fid", "kid", "kid_std", "inception_score", "mode_kl", "mode_classes", "confidence", *NAMES}
+    assert again["precision"] == again["recall"] == again["coverage"] == 1.0  # the same images as the reals
 
 
 def test_coverage_states_add_up_across_processes():

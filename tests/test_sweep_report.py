@@ -7,11 +7,22 @@ import sys
 from pathlib import Path
 
 import pytest
+import scipy.stats
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 
 from gan_lightning.config import CONF_DIR
-from gan_lightning.sweep_report import SweepSummaryCallback, group_stats, main, read_jobs, write_summary
+from gan_lightning.curves import tag as curve
+from gan_lightning.sweep_plots import fid_against_compute
+from gan_lightning.sweep_report import (
+    SweepSummaryCallback,
+    comparisons,
+    group_stats,
+    main,
+    read_jobs,
+    welch_interval,
+    write_summary,
+)
 
 FIDS = {"0": 400.0, "1": 300.0, "2": 100.0, "3": 140.0}
 
@@ -101,6 +112,10 @@ EXPECTED_MARKDOWN = """# Sweep {sweep}
 | loss=minimax | 2 | 350 ± 71 | 35 ± 7.1 | 0.5 ± 0 |
 | loss=nonsaturating | 1 | 100 ± 0 | 10 ± 0 | 0.5 ± 0 |
 | loss=hinge | 0 |  |  |  |
+
+## Differences in mean val/fid (95 % Welch confidence interval)
+
+1 pair of groups differs in one override, but no pair has 2 completed runs on each side: add seeds.
 """
 
 EXPECTED_CSV = [
@@ -193,3 +208,41 @@ def test_an_error_of_several_lines_stays_on_its_row(tmp_path):
         "| 0 | (all jobs) | seed=1 | failed | InstantiationException: Error locating target 'x' full_key: callbacks.y |"
         "  |  |  |"
     ]
+
+
+def test_welch_interval_matches_the_worked_example_and_scipys_test():
+    # a = 1, 2, 3 and b = 4, 5, 6: difference -3, standard error sqrt(1/3 + 1/3), 4 degrees of freedom, t = 2.776
+    difference, low, high = welch_interval([1, 2, 3], [4, 5, 6])
+    assert difference == -3 and low == pytest.approx(-5.2669, abs=1e-4) and high == pytest.approx(-0.7331, abs=1e-4)
+    assert welch_interval([1.0], [2.0, 3.0]) is None
+    for a, b in (([10, 12, 9, 11], [10.5, 13, 8]), ([1, 2, 3], [1.5, 2.5, 9])):
+        _, low, high = welch_interval(a, b)
+        significant = scipy.stats.ttest_ind(a, b, equal_var=False).pvalue < 0.05
+        assert significant == (low > 0 or high < 0)  # the interval and the test agree
+
+
+def test_groups_that_differ_in_one_override_are_compared_with_a_verdict(tmp_path):
+    fids = {("minimax", "mlp"): [900, 950, 1000], ("nonsaturating", "mlp"): [400, 450, 500],
+            ("minimax", "dcgan"): [880, 1500, 300], ("nonsaturating", "dcgan"): [800, 700, 900]}  # fmt: skip
+    for number, ((loss, model), values) in enumerate((key, fids[key]) for key in fids):
+        for seed, fid in enumerate(values):
+            job(tmp_path, f"{number}{seed}", [f"loss={loss}", f"model={model}", f"seed={seed}"], {"val/fid": fid})
+    found = {(c.first, c.second): c for c in comparisons(read_jobs(tmp_path))}
+    assert len(found) == 4  # the two diagonal pairs differ in two overrides: not compared
+    clear = found[("loss=minimax model=mlp", "loss=nonsaturating model=mlp")]
+    assert clear.differs_in == "loss" and clear.runs == (3, 3) and clear.interval[0] == 500
+    assert clear.verdict == "significant at 5 %: loss=nonsaturating model=mlp is lower"
+    noisy = found[("loss=minimax model=dcgan", "loss=nonsaturating model=dcgan")]
+    assert noisy.differs_in == "loss" and noisy.verdict == "not distinguishable with 3 seeds"
+    write_summary(tmp_path)
+    assert (
+        "| loss=minimax model=mlp | loss=nonsaturating model=mlp | loss | 3 / 3 | 500 |"
+        in (tmp_path / "summary.md").read_text()
+    )
+
+
+def test_fid_is_read_against_the_compute_spent_by_its_iteration():
+    curves = {"val/fid": ([99, 199], [300.0, 200.0]), curve("wall_clock_s"): ([49, 99, 149, 199], [30, 60, 90, 120])}
+    minutes, fids = fid_against_compute(curves, curve("wall_clock_s"), 60)
+    assert minutes.tolist() == [1.0, 2.0] and fids.tolist() == [300.0, 200.0]
+    assert fid_against_compute(curves, curve("images_seen"), 1e6) is None  # a run of version 0.1: no such curve

@@ -126,7 +126,54 @@ def test_tensorboard_opens_on_the_tutorials_curves_in_the_tutorials_order(make_c
     train(make_cfg("r1_gamma=1"))
     tags = tensorboard_events(tmp_path / "run").Tags()["scalars"]
     groups = sorted({t.split("/")[0] for t in tags})
-    assert groups[:4] == ["1_losses", "2_discriminator", "3_divergence", "4_generator"]
-    assert groups[4:] == ["epoch", "final", "test", "val"]  # then Lightning's epoch, the HPARAMS metrics, quality
+    assert groups[:5] == ["1_losses", "2_discriminator", "3_divergence", "4_generator", "5_compute"]
+    assert groups[5:] == ["epoch", "final", "test", "val"]  # then Lightning's epoch, the HPARAMS metrics, quality
     losses = sorted(t.split("/")[1] for t in tags if t.startswith("1_losses/"))
     assert losses == ["d_fake_loss", "d_loss", "d_r1_penalty", "d_real_loss", "g_loss"]
+
+
+def test_the_compute_spent_is_logged_and_continues_across_a_resume(make_cfg, tmp_path):
+    """Real images seen: iterations x batch (16) x d_steps (2); seconds grow; a resumed run goes on counting."""
+    budget = [
+        "optimizer.d_steps=2",
+        "test=false",
+        "trainer.limit_val_batches=0",
+        "callbacks.compute_clock={_target_:gan_lightning.callbacks.ComputeClock}",
+    ]
+    train(make_cfg("iterations=4", *budget))
+    resume = f"ckpt_path={tmp_path / 'run' / 'checkpoints' / 'last.ckpt'}"
+    train(make_cfg("iterations=7", *budget, resume))
+    events = tensorboard_events(tmp_path / "run")
+    images = [(e.step, e.value) for e in events.Scalars(curve("images_seen"))]
+    assert images == [(step, (step + 1) * 32) for step in range(7)]
+    seconds = [e.value for e in events.Scalars(curve("wall_clock_s"))]
+    assert all(later > earlier for earlier, later in zip(seconds, seconds[1:], strict=False)) and seconds[0] > 0
+
+
+class RecordDiscriminatorInputs(pl.Callback):
+    """Each training batch, and every input D gets during training."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.batches, self.inputs = [], []
+        pl_module.discriminator.register_forward_hook(lambda module, args, out: self.inputs.append(args[0].clone()))
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.batches.append(batch.clone())
+
+
+def test_each_d_step_of_an_iteration_trains_on_its_own_minibatch(make_cfg):
+    record = RecordDiscriminatorInputs()
+    train(make_cfg("iterations=1", "optimizer.d_steps=3", "test=false", "trainer.limit_val_batches=0"), [record])
+    (batch,) = record.batches  # 3 minibatches of 16 real images
+    d_steps = [inputs for inputs in record.inputs if len(inputs) == 32]  # reals and fakes together
+    assert len(d_steps) == 3 and len(record.inputs) == 4  # then G's step shows D 16 fakes
+    for minibatch, inputs in zip(batch.chunk(3), d_steps, strict=True):
+        assert torch.equal(inputs[:16], minibatch)  # the reals of each D step: the next minibatch, in order
+    assert not torch.equal(batch[:16], batch[16:32])
+
+
+def test_checkpoint_intervals_count_iterations_not_optimizer_steps(make_cfg, tmp_path):
+    """Every 2 iterations with 3 D steps: Lightning's step counter moves by 4 per iteration, not by 1 or 2."""
+    train(make_cfg("callbacks.checkpoint.every_n_iterations=2", "optimizer.d_steps=3", "test=false"))
+    names = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
+    assert names == ["best.ckpt", "iteration_2.ckpt", "iteration_4.ckpt", "iteration_6.ckpt", "last.ckpt"]

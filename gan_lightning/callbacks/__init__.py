@@ -1,6 +1,7 @@
 """The callbacks of a training run, one file each (conf/callbacks/ has one config file each)."""
 
 from gan_lightning.callbacks.checkpointing import IterationCheckpoint
+from gan_lightning.callbacks.compute_clock import ComputeClock
 from gan_lightning.callbacks.finite_losses import FiniteLossGuard
 from gan_lightning.callbacks.progress import IterationProgressBar
 from gan_lightning.callbacks.random_streams import RandomStreams
@@ -10,6 +11,7 @@ from gan_lightning.callbacks.sample_quality import SampleQuality
 from gan_lightning.callbacks.tensorboard_layout import TensorBoardLayout
 
 __all__ = [
+    "ComputeClock",
     "FiniteLossGuard",
     "IterationCheckpoint",
     "IterationProgressBar",

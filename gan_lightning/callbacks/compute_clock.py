@@ -1,0 +1,43 @@
+"""The compute a run has spent, so that quality can be read per second and per image, not only per iteration."""
+
+import time
+
+import pytorch_lightning as pl
+
+from gan_lightning.curves import tag
+from gan_lightning.iterations import is_logging_iteration
+from gan_lightning.protocol import GANModule
+
+
+class ComputeClock(pl.Callback):
+    """Logs the training's wall-clock seconds and the real images D has seen, on the logging iterations.
+
+    Both continue across a resume (they travel in the checkpoint); validation and downtime are not counted.
+    """
+
+    def __init__(self) -> None:
+        self.seconds_before = 0.0  # spent by the runs this one resumes
+        self.images_seen = 0
+        self._started: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        running = time.perf_counter() - self._started if self._started is not None else 0.0
+        return self.seconds_before + running
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
+        self._started = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
+        self.seconds_before, self._started = self.seconds, None  # validation follows: not training time
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: GANModule, outputs, batch, batch_idx) -> None:
+        self.images_seen += len(batch)
+        if is_logging_iteration(trainer, pl_module.iteration - 1):
+            pl_module.log_dict({tag("wall_clock_s"): self.seconds, tag("images_seen"): float(self.images_seen)})
+
+    def state_dict(self) -> dict[str, float]:
+        return {"seconds": self.seconds, "images_seen": self.images_seen}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        self.seconds_before, self.images_seen = state["seconds"], int(state["images_seen"])

@@ -1,0 +1,96 @@
+"""Latent walks: `python -m gan_lightning.interpolate ckpt_path=... n=8 steps=10`.
+
+Each of the n rows walks from one Gaussian z to another along the sphere (slerp: Gaussian z's in 100
+dimensions lie near a sphere, where a straight line would cut through the low-density middle). Under each
+frame the feature classifier's digit and confidence show where G changes its mind. Writes `picture` (PNG)
+and an animated GIF beside it; the same seed gives the same pictures.
+"""
+
+import logging
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from PIL import Image
+
+from gan_lightning.checkpoints import load_gan
+from gan_lightning.classifier import load_classifier
+from gan_lightning.config import check_config, entry_point
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between rows of a and b at fractions t (shape (steps,)): (n, steps, dim)."""
+    cos = torch.nn.functional.cosine_similarity(a, b, dim=1).clamp(-1, 1)[:, None, None]
+    omega = torch.arccos(cos)
+    t = t[None, :, None]
+    straight = torch.sin(omega) < 1e-6  # (anti)parallel: the sphere's arc is the straight line
+    sin = torch.where(straight, torch.ones_like(omega), torch.sin(omega))
+    weights_a = torch.where(straight, 1 - t, torch.sin((1 - t) * omega) / sin)
+    weights_b = torch.where(straight, t, torch.sin(t * omega) / sin)
+    return weights_a * a[:, None] + weights_b * b[:, None]
+
+
+def latent_walks(n: int, steps: int, latent_dim: int, seed: int) -> torch.Tensor:
+    ends = torch.randn(2, n, latent_dim, generator=torch.Generator().manual_seed(seed))
+    return slerp(ends[0], ends[1], torch.linspace(0, 1, steps))
+
+
+@torch.no_grad()
+def walk(cfg: DictConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The walks' images (n, steps, 28, 28), predicted digits and confidences (n, steps)."""
+    model = load_gan(cfg.ckpt_path).model
+    classifier, _ = load_classifier(cfg.classifier)
+    generator = model.eval_generator.eval()
+    z = latent_walks(cfg.n, cfg.steps, model.latent_dim, cfg.seed)
+    images = generator(z.flatten(0, 1))
+    confidence, digit = classifier(images).softmax(dim=1).max(dim=1)
+    shape = (cfg.n, cfg.steps)
+    return images.view(*shape, 28, 28).numpy(), digit.view(shape).numpy(), confidence.view(shape).numpy()
+
+
+def save_picture(images: np.ndarray, digits: np.ndarray, confidence: np.ndarray, path: Path) -> None:
+    rows, cols = digits.shape
+    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, 1.25 * rows), squeeze=False)
+    for r in range(rows):
+        for c in range(cols):
+            ax = axes[r, c]
+            ax.imshow(images[r, c], cmap="gray", vmin=0, vmax=1)
+            ax.set_title(f"{digits[r, c]} ({confidence[r, c]:.2f})", fontsize=7, pad=2)
+            ax.axis("off")
+    fig.tight_layout(pad=0.3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80, metadata={"Software": None})
+    plt.close(fig)
+
+
+def save_animation(images: np.ndarray, path: Path, scale: int = 3) -> None:
+    """One frame per step, the n walks side by side; forward then back, so that it loops smoothly."""
+    frames = []
+    for step in [*range(images.shape[1]), *range(images.shape[1] - 2, 0, -1)]:
+        row = np.concatenate(list(images[:, step]), axis=1)
+        pixels = (row * 255).round().astype(np.uint8).repeat(scale, axis=0).repeat(scale, axis=1)
+        frames.append(Image.fromarray(pixels, mode="L"))
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=120, loop=0)
+
+
+def interpolate(cfg: DictConfig) -> Path:
+    check_config(cfg)
+    images, digits, confidence = walk(cfg)
+    picture = Path(cfg.picture)
+    save_picture(images, digits, confidence, picture)
+    save_animation(images, picture.with_suffix(".gif"))
+    log.info("Wrote %s and %s", picture, picture.with_suffix(".gif"))
+    return picture
+
+
+main = entry_point("interpolate")(interpolate)
+
+if __name__ == "__main__":
+    main()
