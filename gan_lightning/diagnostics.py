@@ -80,11 +80,15 @@ def memorization(
     }
 
 
-def save_closest_pairs(fakes: torch.Tensor, train: torch.Tensor, result: dict, path: Path, pairs: int = 16) -> None:
-    """The `pairs` fakes closest to a training image, each beside that image (fake left, training image right)."""
+def save_closest_pairs(
+    fakes: torch.Tensor, train: torch.Tensor, result: dict, path: Path, pairs: int = 16, scale: int = 3
+) -> None:
+    """The `pairs` fakes closest to a training image, each beside that image (fake left, training image right),
+    four pairs a row, enlarged `scale` times so that the strokes can be compared."""
     order = result["fake_distance"].argsort()[:pairs]
     images = torch.stack([image for i in order for image in (fakes[i], train[result["train_neighbour"][i]])])
-    save_png(image_grid(images, cols=8), path)
+    grid = image_grid(images, cols=8)
+    save_png(grid.repeat_interleave(scale, dim=1).repeat_interleave(scale, dim=2), path)
 
 
 def save_per_digit_chart(results: dict[int, dict], path: Path) -> None:
@@ -97,7 +101,9 @@ def save_per_digit_chart(results: dict[int, dict], path: Path) -> None:
     share_ax.legend()
     fids = [results[d]["fid"] if results[d]["fid"] is not None else 0 for d in digits]
     fid_ax.bar(digits, fids, color="tab:orange")
-    fid_ax.set(title="FID of each digit's fakes vs its real images", xticks=digits, xlabel="digit (0: too few fakes)")
+    fid_ax.set(
+        title="FID of each digit's fakes vs its real images", xticks=digits, xlabel="digit (no bar: < 500 fakes)"
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ COMPUTE = [tag("wall_clock_s"), tag("images_seen")]
 def read_curves(folder: Path) -> dict[str, tuple[list[int], list[float]]]:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+    logging.getLogger("tensorboard").setLevel(logging.WARNING)  # its "No path found after ..." per event file
     events = EventAccumulator(str(folder / "tensorboard"), size_guidance={"scalars": 0})
     events.Reload()
     tags = set(events.Tags()["scalars"])
@@ -59,6 +61,7 @@ def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
     groups = list(dict.fromkeys(job.group for job in jobs))
     palette = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
     colors = {group: palette(i % palette.N) for i, group in enumerate(groups)}
+    drawn = set()
     for job in jobs:
         if not (job.folder / "tensorboard").exists():
             continue
@@ -68,13 +71,18 @@ def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
         lines.append(fid_against_compute(curves, COMPUTE[1], 1e6))
         for (ax, _, _), line in zip(panels, lines, strict=True):
             if line is not None:
+                drawn.add(ax)
                 ax.plot(*line, color=colors[job.group], alpha=0.8, lw=1, marker="." if ax in axes[1] else None)
     for ax, name, x_label in panels:
         ax.set_title(name + (" (cross-entropy losses)" if name == tag("d_fake_prob") else ""))
         ax.set_xlabel(x_label)
         ax.grid(alpha=0.3)
     for ax in (axes[0, 1], axes[0, 2], *axes[1]):
-        ax.set_yscale("log")  # D(G(z)), G's gradient norm and the FIDs of different setups span orders of magnitude
+        if ax in drawn:
+            ax.set_yscale("log")  # D(G(z)), G's gradient norm and the FIDs of different setups span orders of magnitude
+    for ax, _, _ in panels:
+        if ax not in drawn:
+            ax.text(0.5, 0.5, "not logged by these runs", ha="center", va="center", transform=ax.transAxes, c="gray")
     handles = [plt.Line2D([], [], color=color, label=group) for group, color in colors.items()]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4))
     legend_rows = -(-len(handles) // 4)

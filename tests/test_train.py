@@ -1,6 +1,7 @@
 """Few-iteration training runs through `train(cfg)`: what they log, save, learn and resume."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,27 @@ def test_the_compute_spent_is_logged_and_continues_across_a_resume(make_cfg, tmp
     assert images == [(step, (step + 1) * 32) for step in range(7)]
     seconds = [e.value for e in events.Scalars(curve("wall_clock_s"))]
     assert all(later > earlier for earlier, later in zip(seconds, seconds[1:], strict=False)) and seconds[0] > 0
+
+
+class SlowValidation(pl.Callback):
+    def on_validation_batch_end(self, *args) -> None:
+        time.sleep(2)
+
+
+def test_validation_time_is_not_training_time(make_cfg, tmp_path):
+    """Two validations of 2 s each inside the epoch come before the last logged point; the clock skips them."""
+    clock = [
+        "callbacks.compute_clock={_target_:gan_lightning.callbacks.ComputeClock}",
+        "trainer.val_check_interval=2",
+        "trainer.check_val_every_n_epoch=null",
+        "trainer.limit_val_batches=1",
+        "test=false",
+    ]
+    train(make_cfg("iterations=6", *clock), [SlowValidation()])
+    events = tensorboard_events(tmp_path / "run")
+    steps_and_seconds = [(e.step, e.value) for e in events.Scalars(curve("wall_clock_s"))]
+    assert [step for step, _ in steps_and_seconds] == list(range(6))
+    assert 0 < steps_and_seconds[-1][1] < 2
 
 
 class RecordDiscriminatorInputs(pl.Callback):

@@ -19,6 +19,7 @@ class ComputeClock(pl.Callback):
         self.seconds_before = 0.0  # spent by the runs this one resumes
         self.images_seen = 0
         self._started: float | None = None
+        self._paused = False  # by a validation inside the training epoch
 
     @property
     def seconds(self) -> float:
@@ -29,7 +30,19 @@ class ComputeClock(pl.Callback):
         self._started = time.perf_counter()
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
-        self.seconds_before, self._started = self.seconds, None  # validation follows: not training time
+        self._stop()
+
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
+        # Validation runs inside the training epoch (every val_check_interval and before the epoch ends).
+        self._paused = self._started is not None
+        self._stop()
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
+        if self._paused:
+            self._started, self._paused = time.perf_counter(), False
+
+    def _stop(self) -> None:
+        self.seconds_before, self._started = self.seconds, None
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: GANModule, outputs, batch, batch_idx) -> None:
         self.images_seen += len(batch)
