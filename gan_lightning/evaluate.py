@@ -20,7 +20,8 @@ from gan_lightning.checkpoints import TrainedGAN, load_gan
 from gan_lightning.classifier import load_classifier
 from gan_lightning.config import check_config, entry_point
 from gan_lightning.data import MNISTDataModule, load_mnist, to_unit
-from gan_lightning.diagnostics import memorization, per_digit, save_closest_pairs, save_per_digit_chart
+from gan_lightning.diagnostic_plots import save_closest_pairs, save_per_digit_chart
+from gan_lightning.diagnostics import memorization, per_digit
 from gan_lightning.images import fixed_noise, generator_grid, save_png
 from gan_lightning.sample import generate
 

@@ -8,7 +8,7 @@ from hydra._internal.utils import _locate
 from hydra.errors import MissingConfigException
 from hydra.utils import instantiate
 
-from gan_lightning.config import PROJECT_ROOT, check_config, project_config, user_error
+from gan_lightning.config import PROJECT_ROOT, check_config, project_config, run_folder, user_error
 from gan_lightning.errors import ConfigError
 from tests.conftest import CONF_DIR, compose_train
 
@@ -219,3 +219,18 @@ def test_the_documented_defaults():
     assert callbacks.sample_grid.every_n_iterations == 500 and cfg.trainer.log_every_n_steps == 50
     assert callbacks.best_checkpoint.monitor == "val/fid" and callbacks.best_checkpoint.mode == "min"
     assert cfg.fused_optimizer and not cfg.compile and cfg.classifier is None
+
+
+def test_a_resumed_train_run_writes_into_the_run_it_resumes(tmp_path):
+    logs, new = tmp_path / "logs", str(tmp_path / "new")
+    run = logs / "train" / "runs" / "a"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "last.ckpt").write_bytes(b"")
+    (tmp_path / "loose.ckpt").write_bytes(b"")
+    (tmp_path / "empty_run").mkdir()
+    for value in (str(run), "last", str(run / "checkpoints" / "last.ckpt")):
+        assert run_folder(value, "train", str(logs), new) == str(run), value
+    assert run_folder(str(tmp_path / "loose.ckpt"), "train", str(logs), new) == new  # not in a run's checkpoints/
+    assert run_folder(str(tmp_path / "empty_run"), "train", str(logs), new) == new  # train says what is wrong
+    assert run_folder(None, "train", str(logs), new) == new
+    assert run_folder(str(run), "evaluate", str(logs), new) == new  # only train continues a run

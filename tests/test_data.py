@@ -7,10 +7,19 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
+from torch.utils.data import RandomSampler
 from torchvision.datasets import MNIST
 
 from gan_lightning.config import check_config
-from gan_lightning.data import DATA_DIR_VARIABLE, RAW_FILES, load_mnist
+from gan_lightning.data import (
+    DATA_DIR_VARIABLE,
+    RAW_FILES,
+    EpochOrder,
+    ImageTensor,
+    ResumableLoader,
+    keep_batch,
+    load_mnist,
+)
 from gan_lightning.errors import ConfigError, DataError
 from tests.conftest import TEST_IMAGES, TRAIN_IMAGES, datamodule, write_mnist
 
@@ -176,3 +185,37 @@ def test_preparing_reads_the_test_split_too(tmp_path):
     images.write_bytes(images.read_bytes()[:-100])  # all four files there, the test images cut short
     with pytest.raises(DataError, match=f"^MNIST files in {raw} are corrupt"):
         datamodule(tmp_path).prepare_data()
+
+
+def loader(order: EpochOrder | None = None) -> ResumableLoader:
+    return ResumableLoader(
+        ImageTensor(torch.zeros(40, 28, 28, dtype=torch.uint8)), 4, sampler=order, collate_fn=keep_batch
+    )
+
+
+def test_the_epoch_order_is_random_samplers_and_an_interrupted_epoch_resumes_at_its_first_unconsumed_batch():
+    torch.manual_seed(5)
+    shuffled = list(RandomSampler(range(40)))
+    torch.manual_seed(5)
+    first = EpochOrder(40, batch_size=4, consumed=lambda: 3)
+    assert first.state_dict()["seed"] is None  # before the first epoch: nothing drawn yet
+    order = list(first)
+    assert order == shuffled  # the same batches as shuffle=True
+    state = loader(first).state_dict()
+    assert state["seed"] == first.seed and state["batches_consumed"] == 3
+    assert torch.equal(state["torch_stream"], torch.get_rng_state())
+    torch.manual_seed(123)  # a new process, another stream
+    resumed = EpochOrder(40, batch_size=4, consumed=lambda: 0)
+    loader(resumed).load_state_dict(state)
+    assert list(resumed) == order[12:]  # the rest of the interrupted epoch
+    assert torch.equal(torch.get_rng_state(), state["torch_stream"])  # the stream rewound to the checkpoint
+    following = list(resumed)
+    assert sorted(following) == list(range(40)) and following != order  # the next epoch: whole, with a new seed
+
+
+def test_a_loader_without_an_epoch_order_keeps_no_state():
+    assert loader().state_dict() == {}
+    loader().load_state_dict({"seed": 1, "batches_consumed": 2, "torch_stream": torch.get_rng_state()})  # ignored
+    untouched = EpochOrder(40, batch_size=4, consumed=lambda: 0)
+    loader(untouched).load_state_dict({})  # a checkpoint of a run without one
+    assert untouched.start_batch == 0 and untouched.stream is None

@@ -5,7 +5,8 @@ import pytest
 import scipy.linalg
 import torch
 
-from gan_lightning.diagnostics import frechet_distance, memorization, nearest, per_digit, save_per_digit_chart
+from gan_lightning.diagnostic_plots import save_per_digit_chart
+from gan_lightning.diagnostics import frechet_distance, memorization, nearest, per_digit
 
 
 def reference_fid(a: np.ndarray, b: np.ndarray) -> float:
@@ -30,7 +31,8 @@ def one_hot(digits: list[int], confidence: float) -> torch.Tensor:
 
 def test_per_digit_counts_shares_confidence_and_fid_where_there_are_enough_fakes():
     torch.manual_seed(1)
-    real_features, real_labels = torch.randn(1000, 4), torch.arange(1000) % 10  # 100 reals per digit
+    real_labels = torch.arange(1000) % 10  # 100 reals per digit, each digit around its own centre
+    real_features = torch.randn(1000, 4) + real_labels[:, None].float()
     threes = real_features[real_labels == 3]
     fake_features = torch.cat([threes.repeat(6, 1), torch.randn(10, 4)])  # 600 threes that copy the real 3s
     fake_probs = torch.cat([one_hot([3] * 600, 0.9), one_hot([7] * 10, 0.6)])
@@ -40,6 +42,9 @@ def test_per_digit_counts_shares_confidence_and_fid_where_there_are_enough_fakes
     assert results[3]["fid"] == pytest.approx(0.0, abs=0.1)  # the same distribution as the real 3s
     assert results[7]["fid"] is None  # 10 fakes: too few to estimate an FID
     assert results[0] == {"count": 0, "share": 0.0, "confidence": None, "fid": None}
+    exactly = per_digit(fake_probs[100:], fake_features[100:], real_features, real_labels)  # 500 threes, defaults
+    assert exactly[3]["count"] == 500 and exactly[3]["fid"] is not None  # 500 is enough
+    assert per_digit(fake_probs[101:], fake_features[101:], real_features, real_labels)[3]["fid"] is None
 
 
 def test_a_generator_that_outputs_training_images_is_caught():
@@ -49,9 +54,19 @@ def test_a_generator_that_outputs_training_images_is_caught():
     assert copies["share_closer_than_test_percentile"] == 1.0 and copies["fake_median_distance"] == 0.0
     fresh = memorization(torch.randn(500, 8), train, test)  # new samples of the same distribution
     assert fresh["share_closer_than_test_percentile"] < 0.05  # about the 1 % the threshold lets through
-    assert (
-        copies["threshold"] == fresh["threshold"] == pytest.approx(float(torch.quantile(nearest(test, train)[0], 0.01)))
+    test_distance = nearest(test, train)[0]
+    assert copies["threshold"] == fresh["threshold"] == pytest.approx(float(torch.quantile(test_distance, 0.01)))
+    assert copies["percentile"] == 1.0 and copies["test_median_distance"] == pytest.approx(
+        float(test_distance.median())
     )
+    assert torch.allclose(copies["fake_distance"], torch.zeros(500), atol=0.01)  # cdist's rounding, not a miss
+    assert copies["train_neighbour"].tolist() == list(range(500))
+
+
+def test_a_fake_exactly_at_the_threshold_is_not_counted_as_closer():
+    train, test = torch.tensor([[0.0], [100.0]]), torch.tensor([[3.0], [50.0]])  # percentile 0: threshold 3
+    result = memorization(torch.tensor([[3.0], [2.9]]), train, test, percentile=0.0)
+    assert result["threshold"] == 3.0 and result["share_closer_than_test_percentile"] == 0.5
 
 
 def test_nearest_finds_the_closest_key_across_chunks():

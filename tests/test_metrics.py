@@ -122,6 +122,7 @@ def test_kid_subsets_shrink_to_the_smaller_set_and_real_features_survive_a_reset
     metrics.update_fake(written([4] * 20))
     results = metrics.compute()
     assert metrics.kid.subset_size == 20 and metrics.real_count == 30  # min(1000, 30 reals, 20 fakes)
+    assert metrics.prdc.k == 5 and QualityMetrics(PixelDigit(), kid_subset_size=10, prdc_k=3).prdc.k == 3
     assert int(results["mode_classes"]) == 1 and results["fid"] > 10
     metrics.reset_fake()
     metrics.update_fake(reals)  # the same images as the kept reals

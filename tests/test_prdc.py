@@ -15,6 +15,7 @@ def test_a_worked_example_in_one_dimension():
     real, fake = points(0, 1, 2, 10), points(0.5, 5, 20)
     # real balls: radii 1, 1, 1, 8; fake balls: radii 4.5, 4.5, 15
     assert knn_radii(real, k=1).tolist() == [1, 1, 1, 8] and knn_radii(fake, k=1).tolist() == [4.5, 4.5, 15]
+    assert knn_radii(points(0, 3), k=1).tolist() == [3, 3]  # k + 1 points are enough
     result = precision_recall_density_coverage(real, fake, k=1)
     assert result["precision"] == pytest.approx(2 / 3)  # 0.5 (in 0's ball) and 5 (in 10's); 20 in none
     assert result["recall"] == 1.0  # every real lies in some fake ball (10 in 20's, radius 15)
@@ -67,3 +68,20 @@ def test_the_metric_keeps_real_features_across_a_reset():
     metric.update(real, real=False)  # fakes identical to the kept reals
     # density: the real balls (radii 1, 1, 1, 8) hold the fakes 0, 1, 2, 10 twice, 3, 3 and once: 9 / (1 x 4)
     assert metric.compute() == {"precision": 1.0, "recall": 1.0, "density": 2.25, "coverage": 1.0}
+
+
+def test_a_real_whose_nearest_fake_sits_on_its_ball_is_covered():
+    result = precision_recall_density_coverage(points(0, 2, 4), points(6, 20), k=1)  # real radii 2; 6 is 2 from 4
+    assert result["coverage"] == pytest.approx(1 / 3)
+
+
+def test_k_is_five_unless_told():
+    torch.manual_seed(4)
+    real, fake = torch.randn(300, 3), torch.randn(200, 3) * 1.2
+    default = precision_recall_density_coverage(real, fake)
+    assert (
+        default
+        == precision_recall_density_coverage(real, fake, k=5)
+        != precision_recall_density_coverage(real, fake, k=6)
+    )
+    assert PrecisionRecallDensityCoverage(torch.nn.Flatten()).k == 5

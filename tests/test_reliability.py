@@ -26,6 +26,9 @@ def start_training(mnist_dir: Path, run: Path, *args: str) -> subprocess.Popen:
         stderr=subprocess.STDOUT,  # Hydra logs to stdout, Python and Lightning to stderr
         text=True,
         env=subprocess_env(),
+        # A shell's background job (`make test &`, nohup) ignores SIGINT and its children inherit that;
+        # training must see Ctrl-C as a terminal would send it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -149,6 +152,15 @@ def test_divergence_stops_the_run_and_writes_no_checkpoint_after_it(make_cfg, tm
     for name in checkpoints:
         state = read_checkpoint(run / "checkpoints" / name)["state_dict"]
         assert all(torch.isfinite(t).all() for t in state.values() if t.is_floating_point()), name
+
+
+def test_a_nan_before_a_validation_stops_the_run_before_the_metrics_see_it(make_cfg):
+    """No logging iteration and no checkpoint between the NaN (iteration 8) and the epoch's validation (16)."""
+    cfg = make_cfg(
+        "iterations=20", "test=false", "trainer.log_every_n_steps=50", "callbacks.checkpoint.every_n_iterations=50"
+    )  # fmt: skip
+    with pytest.raises(NonFiniteLossError, match=r"d_loss became nan at iteration 8;"):
+        train(cfg, [PoisonGenerator(at=7)])
 
 
 def test_a_learning_rate_that_explodes_is_reported_as_divergence(make_cfg):

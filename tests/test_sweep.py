@@ -200,6 +200,19 @@ def test_a_killed_search_continues_its_study_when_rerun(mnist_dir, tmp_path):
     assert best["best_value"] == pytest.approx(min(t.value for t in complete))
 
 
+def test_a_job_whose_folder_holds_its_result_is_not_trained_again(mnist_dir, tmp_path):
+    """The quick half of the rerun test below: a finished job is read back, not retrained."""
+    sweep = tmp_path / "sweep"
+    (sweep / "0").mkdir(parents=True)
+    finished = {"iterations": 5, "wall_time_s": 1.0, "metrics": {"val/fid": 123.5}}  # as train.py writes it last
+    (sweep / "0" / "metrics.json").write_text(json.dumps(finished))
+    result = multirun(mnist_dir, sweep, "seed=1", "iterations=5")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (sweep / "0" / "checkpoints").exists()  # nothing was trained
+    assert "Skipped:" in (sweep / "0" / "train.log").read_text()
+    assert float(summary_rows(sweep)[0]["val/fid"]) == 123.5
+
+
 @pytest.mark.slow
 def test_rerunning_a_sweep_in_its_folder_runs_only_the_unfinished_jobs(mnist_dir, tmp_path):
     sweep = tmp_path / "sweep"

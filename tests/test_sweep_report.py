@@ -214,7 +214,9 @@ def test_welch_interval_matches_the_worked_example_and_scipys_test():
     # a = 1, 2, 3 and b = 4, 5, 6: difference -3, standard error sqrt(1/3 + 1/3), 4 degrees of freedom, t = 2.776
     difference, low, high = welch_interval([1, 2, 3], [4, 5, 6])
     assert difference == -3 and low == pytest.approx(-5.2669, abs=1e-4) and high == pytest.approx(-0.7331, abs=1e-4)
-    assert welch_interval([1.0], [2.0, 3.0]) is None
+    assert welch_interval([1.0], [2.0, 3.0]) is None and welch_interval([1.0, 2.0], [3.0]) is None
+    assert welch_interval([1.0, 2.0], [3.0, 5.0]) is not None  # two runs a side are enough
+    assert welch_interval([5.0, 5.0], [3.0, 3.0]) == (2.0, 2.0, 2.0)  # no spread: the interval is the point
     for a, b in (([10, 12, 9, 11], [10.5, 13, 8]), ([1, 2, 3], [1.5, 2.5, 9])):
         _, low, high = welch_interval(a, b)
         significant = scipy.stats.ttest_ind(a, b, equal_var=False).pvalue < 0.05
@@ -246,3 +248,29 @@ def test_fid_is_read_against_the_compute_spent_by_its_iteration():
     minutes, fids = fid_against_compute(curves, curve("wall_clock_s"), 60)
     assert minutes.tolist() == [1.0, 2.0] and fids.tolist() == [300.0, 200.0]
     assert fid_against_compute(curves, curve("images_seen"), 1e6) is None  # a run of version 0.1: no such curve
+
+
+def test_the_comparison_table_as_written(tmp_path):
+    for number, (tag, fid) in enumerate((("x=1", 100), ("x=1", 110), ("x=1", 120), ("x=2", 300), ("x=2", 330))):
+        job(tmp_path, str(number), [f"note={tag}", "loss=hinge", f"seed={number}"], {"val/fid": fid})
+    job(tmp_path, "5", ["note=x=2", "loss=hinge", "seed=5"], {"val/kid": 1.0})  # completed, but no val/fid
+    write_summary(tmp_path)
+    table = (
+        (tmp_path / "summary.md").read_text().split("## Differences in mean val/fid (95 % Welch confidence interval)")
+    )
+    lines = table[1].strip().splitlines()
+    assert lines[:2] == [
+        "| first | second | differs in | runs | mean val/fid: first - second | 95 % interval | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    assert lines[2].startswith("| note=x=1 | note=x=2 | note | 3 / 2 | -205 | [")
+
+
+def test_pairs_with_one_run_a_side_are_counted_and_sent_back_for_seeds(tmp_path):
+    for number, (loss, model) in enumerate((("minimax", "mlp"), ("hinge", "mlp"), ("hinge", "dcgan"))):
+        job(tmp_path, str(number), [f"loss={loss}", f"model={model}", "seed=1"], {"val/fid": 100.0 + number})
+    write_summary(tmp_path)  # two pairs differ in one override; minimax-mlp and hinge-dcgan in two
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.endswith(
+        "2 pairs of groups differ in one override, but no pair has 2 completed runs on each side: add seeds.\n"
+    )

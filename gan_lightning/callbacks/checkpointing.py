@@ -42,7 +42,10 @@ class IterationCheckpoint(ModelCheckpoint):
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
         if self.save_last:
-            trainer.save_checkpoint(Path(self.dirpath) / f"{self.CHECKPOINT_NAME_LAST}{self.FILE_EXTENSION}")
+            last = Path(self.dirpath) / f"{self.CHECKPOINT_NAME_LAST}{self.FILE_EXTENSION}"
+            trainer.save_checkpoint(
+                last, weights_only=False
+            )  # full state for resuming (unset, Lightning logs a default)
 
     def on_exception(self, trainer: pl.Trainer, pl_module: GANModule, exception: BaseException) -> None:
         if isinstance(exception, NonFiniteLossError):

@@ -14,8 +14,8 @@ class FiniteLossGuard(pl.Callback):
     """Stops training at the first non-finite loss, naming the loss and the iteration.
 
     Every iteration's losses (which training_step returns) are checked on the device, without a host
-    sync; the result is read on logging iterations and before any checkpoint is written, so a checkpoint
-    never holds weights that a NaN has reached.
+    sync; the result is read on logging iterations, before any checkpoint is written and before each
+    validation, so neither a checkpoint nor the quality metrics ever see weights that a NaN has reached.
     """
 
     def __init__(self) -> None:
@@ -36,6 +36,10 @@ class FiniteLossGuard(pl.Callback):
 
     def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
         self.check()  # raising here stops Lightning before it writes the file
+
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # NaN fakes must not reach the quality metrics: FID's eigenvalues of a NaN matrix crashed the process.
+        self.check()
 
     def check(self) -> None:
         """Raise NonFiniteLossError if a loss went non-finite (a host sync)."""
