@@ -43,6 +43,7 @@ class GAN(pl.LightningModule):
         self.accuracy = nn.ModuleDict(
             {f"{stage}_{kind}": BinaryAccuracy() for stage in ("val", "test") for kind in ("real", "fake")}
         )
+        self.validated_at: int | None = None  # the iteration of the last validation during training
 
     @property
     def latent_dim(self) -> int:
@@ -134,6 +135,10 @@ class GAN(pl.LightningModule):
 
     def validation_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
         return self._evaluation_step(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        if not self.trainer.sanity_checking:
+            self.validated_at = self.iteration
 
     def test_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
         return self._evaluation_step(batch, "test")

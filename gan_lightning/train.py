@@ -84,7 +84,7 @@ def check_writable(folder: str) -> Path:
 
 
 def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str, float]:
-    """Train, validate once more on the final weights, and test the configured GAN; return the metrics.
+    """Train, validate the final weights (unless training ended with a validation), test; return the metrics.
 
     Writes metrics.json into the run folder, or FAILED with the reason when the run ends early.
     `extra_callbacks` join the configured ones (benchmarks use it to time the real path).
@@ -168,8 +168,8 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
     log.info("Trained %d iterations in %d epochs", model.iteration, trainer.current_epoch)
     # Each stage replaces trainer.callback_metrics, so collect them stage by stage.
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
-    if trainer.limit_val_batches and not trainer.fast_dev_run:
-        # The last epoch-end validation may predate the last iterations: score the final weights.
+    if trainer.limit_val_batches and not trainer.fast_dev_run and model.validated_at != model.iteration:
+        # The last validation during training predates the last iterations: score the final weights.
         metrics.update(trainer.validate(model, datamodule=datamodule, verbose=False)[0])
     if cfg.get("test"):
         metrics.update(trainer.test(model, datamodule=datamodule)[0])

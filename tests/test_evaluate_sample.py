@@ -25,8 +25,8 @@ def checkpoint(tmp_path_factory, mnist_dir) -> Path:
 def test_training_keeps_the_checkpoint_with_the_lowest_validation_fid(checkpoint):
     events = EventAccumulator(str(checkpoint.parent.parent / "tensorboard"))
     events.Reload()
-    # The last point is the extra validation of the final weights after fit, which no checkpoint follows.
-    during_fit = [(event.value, event.step) for event in events.Scalars("val/fid")][:-1]
+    # The validation after iteration 20 scored the final weights: no extra validation follows the fit.
+    during_fit = [(event.value, event.step) for event in events.Scalars("val/fid")]
     # Steps are 0-based iteration indices, as for the training curves: after iterations 5, 10, 15, 20.
     assert [step for _, step in during_fit] == [4, 9, 14, 19]
     best_fid, best_step = min(during_fit)

@@ -199,3 +199,13 @@ def test_checkpoint_intervals_count_iterations_not_optimizer_steps(make_cfg, tmp
     train(make_cfg("callbacks.checkpoint.every_n_iterations=2", "optimizer.d_steps=3", "test=false"))
     names = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
     assert names == ["best.ckpt", "iteration_2.ckpt", "iteration_4.ckpt", "iteration_6.ckpt", "last.ckpt"]
+
+
+@pytest.mark.parametrize("iterations,steps", [(16, [15]), (20, [15, 20])])
+def test_the_final_weights_are_validated_once(make_cfg, tmp_path, iterations, steps):
+    """An epoch is 16 iterations and ends with a validation: a 16-iteration run needs no second one for its
+    final weights, a 20-iteration run gets one after training."""
+    result = train(make_cfg(f"iterations={iterations}", "test=false"))
+    fids = tensorboard_events(tmp_path / "run").Scalars("val/fid")
+    assert [event.step for event in fids] == steps
+    assert result["val/fid"] == pytest.approx(fids[-1].value)
