@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 # The real MNIST: set GAN_DATA_DIR to a folder holding MNIST/raw; without it, data/ is used (and downloaded into).
 ARGS   ?=
 
-.PHONY: help install train test test-full mutate tensorboard lint clean classifier calibrate bench
+.PHONY: help install train test test-full mutate tensorboard lint clean classifier calibrate bench gpu-check
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
@@ -52,3 +52,6 @@ calibrate: $(STAMP)  ## what FID/KID/IS/coverage read for real images, one digit
 
 bench: $(STAMP)  ## training speed against plain-PyTorch loops (ARGS="--iterations 600 --rounds 3")
 	$(PYTHON) benchmarks/bench_training.py $(ARGS)
+
+gpu-check: $(STAMP)  ## one-shot GPU timing: the tutorial's 100 epochs extrapolated (outputs/gpu_check/report.md)
+	$(PYTHON) benchmarks/gpu_check.py $(ARGS)

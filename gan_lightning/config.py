@@ -16,6 +16,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from gan_lightning.augment import OPERATIONS
 from gan_lightning.errors import ConfigError, GANError
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,12 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("data.eval_batch_size", _positive_integer, "a positive integer"),
     ("data.val_size", lambda v: _integer(v) and v >= 0, "an integer >= 0"),
     ("iterations", lambda v: v is None or _positive_integer(v), "null or a positive integer"),
+    ("train_minutes", lambda v: v is None or (not isinstance(v, bool) and v > 0), "null or a number of minutes > 0"),
     ("torch_threads", lambda v: v is None or _positive_integer(v), "null (torch's default) or an integer >= 1"),
+    *(
+        (switch, lambda v: isinstance(v, bool), "true or false")
+        for switch in ("fast_dropout", "compile", "fused_optimizer")
+    ),
     ("compile_mode", lambda v: v in COMPILE_MODES, "one of " + ", ".join(str(m or "null") for m in COMPILE_MODES)),
     ("trainer.max_epochs", lambda v: v is None or (_integer(v) and (v > 0 or v == -1)), "a positive integer or -1"),
     ("callbacks.sample_grid.rows", _positive_integer, "a positive integer"),
@@ -110,6 +116,11 @@ def _relation_errors(cfg: DictConfig) -> Iterator[str]:
             yield f"model.{net}.dropout needs one value per hidden layer ({len(hidden)}), got {len(dropout)}"
         elif not all(0.0 <= p < 1.0 for p in dropout):
             yield f"model.{net}.dropout values must lie in [0, 1), got {list(dropout)}"
+    augment = cfg.get("augment")
+    if augment is not None:
+        if isinstance(augment, str) or not all(name in OPERATIONS for name in augment):
+            choices = ", ".join(OPERATIONS)
+            yield f"augment must be null or a list from {choices}, e.g. [translation,cutout]; got {augment}"
     penalized = OmegaConf.select(cfg, "loss.gp_weight") or cfg.get("r1_gamma")
     if cfg.get("compile") and penalized:
         yield (

@@ -5,7 +5,7 @@ statistics. Checkpoints, sample grids, quality metrics, random streams and the N
 (gan_lightning/callbacks/); what they may use of this module is in gan_lightning/protocol.py.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytorch_lightning as pl
 import torch
@@ -13,6 +13,7 @@ from torch import nn
 from torchmetrics.classification import BinaryAccuracy
 
 from gan_lightning import curves
+from gan_lightning.augment import DiffAugment
 from gan_lightning.ema import EMAGenerator
 from gan_lightning.iterations import completed_iterations, is_logging_iteration
 from gan_lightning.losses import Objective
@@ -32,14 +33,18 @@ class GAN(pl.LightningModule):
         d_steps: int = 1,
         ema_decay: float | None = None,
         r1_gamma: float = 0.0,
+        augment: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
+        augment = list(augment) if augment else None  # a plain list in checkpoints (Hydra passes a ListConfig)
         self.save_hyperparameters(ignore=["generator", "discriminator", "objective", "g_optimizer", "d_optimizer"])
         self.generator, self.discriminator, self.objective = generator, discriminator, objective
         self.g_optimizer_factory, self.d_optimizer_factory = g_optimizer, d_optimizer
         self.d_steps, self.r1_gamma = d_steps, r1_gamma
         self.generator_ema = EMAGenerator(generator, ema_decay) if ema_decay else None
+        # What D sees in training, reals and fakes alike (G learns through it); None: the images themselves.
+        self.augment = DiffAugment(augment) if augment else None
         self.accuracy = nn.ModuleDict(
             {f"{stage}_{kind}": BinaryAccuracy() for stage in ("val", "test") for kind in ("real", "fake")}
         )
@@ -86,10 +91,13 @@ class GAN(pl.LightningModule):
     def _discriminator_step(self, real: torch.Tensor, d_opt, measure: bool) -> tuple[torch.Tensor, dict]:
         with torch.no_grad():
             fake = self.generator(self.noise(len(real)))
+        images = torch.cat([real, fake])
+        if self.augment is not None:
+            images = self.augment(images)
         # D has no batch statistics, so one pass over reals and fakes together equals two passes.
-        real_out, fake_out = self.discriminator(torch.cat([real, fake])).split(len(real))
+        real_out, fake_out = self.discriminator(images).split(len(real))
         real_loss, fake_loss = self.objective.discriminator_losses(real_out, fake_out)
-        penalties = self._penalties(real, fake)
+        penalties = self._penalties(*images.split(len(real)))  # on the images D saw
         d_loss = real_loss + fake_loss + sum(penalties.values())
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_loss)
@@ -109,7 +117,10 @@ class GAN(pl.LightningModule):
 
     def _generator_step(self, n: int, g_opt, measure: bool) -> tuple[torch.Tensor, dict]:
         with self.toggled_optimizer(g_opt):  # D's weights get no gradients they would not use
-            g_loss = self.objective.generator_loss(self.discriminator(self.generator(self.noise(n))))
+            fake = self.generator(self.noise(n))
+            if self.augment is not None:
+                fake = self.augment(fake)
+            g_loss = self.objective.generator_loss(self.discriminator(fake))
             g_opt.zero_grad(set_to_none=True)
             self.manual_backward(g_loss)
             stats = {}

@@ -22,6 +22,7 @@ from gan_lightning.checkpoints import check_compatible, read_checkpoint, resolve
 from gan_lightning.classifier import weights_hash
 from gan_lightning.config import check_config, entry_point
 from gan_lightning.config_tree import show_config
+from gan_lightning.dropout import use_fast_dropout
 from gan_lightning.errors import ConfigError
 from gan_lightning.iterations import completed_iterations, optimizer_steps
 from gan_lightning.module import GAN
@@ -115,6 +116,8 @@ def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str,
 
 def build_model(cfg: DictConfig) -> GAN:
     model = instantiate(cfg.model)
+    if cfg.get("fast_dropout"):
+        use_fast_dropout(model)
     if cfg.get("compile"):
         # In place: the state_dict keys, and so checkpoints, stay those of the eager networks.
         # mode="reduce-overhead" also captures CUDA graphs.

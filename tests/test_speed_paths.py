@@ -75,3 +75,16 @@ def test_mixed_precision_computes_in_bfloat16_with_finite_losses(make_cfg, tmp_p
     losses = run_losses(make_cfg, tmp_path, "bf16", "trainer.precision=bf16-mixed", callbacks=[record])
     assert record.precision == "bf16-mixed" and record.dtypes == {torch.bfloat16}
     assert all(len(values) == 3 and all(abs(v) < 1e3 for v in values) for values in losses.values())
+
+
+class RecordDropout(pl.Callback):
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.kinds = {type(m).__name__ for m in pl_module.modules() if "Dropout" in type(m).__name__}
+
+
+@pytest.mark.parametrize("flag, kind", [("true", "FastDropout"), ("false", "Dropout")])
+def test_fast_dropout_switch_picks_the_mask_generator(make_cfg, tmp_path, flag, kind):
+    record = RecordDropout()
+    cfg = make_cfg(f"fast_dropout={flag}", "iterations=1", "test=false", "trainer.limit_val_batches=0")
+    train(cfg, [record])
+    assert record.kinds == {kind}

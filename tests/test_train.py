@@ -172,6 +172,30 @@ def test_validation_time_is_not_training_time(make_cfg, tmp_path):
     assert 0 < steps_and_seconds[-1][1] < 2
 
 
+class SlowIterationsOnTheClock(pl.Callback):
+    """Each iteration takes at least 40 ms; records the compute clock's reading after each."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.clock = next(c for c in trainer.callbacks if type(c).__name__ == "ComputeClock")
+        self.seconds = []
+
+    def on_train_batch_start(self, *args) -> None:
+        time.sleep(0.04)
+
+    def on_train_batch_end(self, *args) -> None:
+        self.seconds.append(self.clock.seconds)
+
+
+def test_a_training_time_budget_stops_after_the_iteration_that_crosses_it(make_cfg, tmp_path):
+    record = SlowIterationsOnTheClock()
+    train(make_cfg("iterations=200", "train_minutes=0.005", "test=false"), [record])  # 0.3 s
+    summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    ran = summary["iterations"]
+    assert ran == len(record.seconds) < 200
+    assert record.seconds[-2] < 0.3 <= record.seconds[-1]
+    assert "val/fid" in summary["metrics"]  # the weights it stopped with are validated as after any run
+
+
 class RecordDiscriminatorInputs(pl.Callback):
     """Each training batch, and every input D gets during training."""
 

@@ -1,4 +1,6 @@
-"""The compute a run has spent, so that quality can be read per second and per image, not only per iteration."""
+"""The compute a run has spent, so that quality can be read per second and per image, not only per iteration,
+and a training-time budget, so that runs compare at equal compute (a 3x slower loss cannot win by taking 3x
+longer)."""
 
 import time
 
@@ -13,9 +15,12 @@ class ComputeClock(pl.Callback):
     """Logs the training's wall-clock seconds and the real images D has seen, on the logging iterations.
 
     Both continue across a resume (they travel in the checkpoint); validation and downtime are not counted.
+    With `budget_minutes`, training stops after the first iteration that ends past that many minutes (then the
+    final weights are validated and tested as after any run); the iteration budget still caps it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, budget_minutes: float | None = None) -> None:
+        self.budget_s = None if budget_minutes is None else 60 * budget_minutes
         self.seconds_before = 0.0  # spent by the runs this one resumes
         self.images_seen = 0
         self._started: float | None = None
@@ -48,6 +53,10 @@ class ComputeClock(pl.Callback):
         self.images_seen += len(batch)
         if is_logging_iteration(trainer, pl_module.iteration - 1):
             pl_module.log_dict({tag("wall_clock_s"): self.seconds, tag("images_seen"): float(self.images_seen)})
+        if self.budget_s is not None:
+            # One decision for all processes: their clocks differ by a little under DDP.
+            spent = trainer.strategy.reduce_boolean_decision(self.seconds >= self.budget_s, all=False)
+            trainer.should_stop = trainer.should_stop or spent
 
     def state_dict(self) -> dict[str, float]:
         return {"seconds": self.seconds, "images_seen": self.images_seen}

@@ -1,0 +1,153 @@
+"""Spectral normalization of D and differentiable augmentation (DiffAugment) of what D sees."""
+
+import pytest
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from gan_lightning.augment import DiffAugment, cutout, translation
+from gan_lightning.checkpoints import read_checkpoint
+from gan_lightning.nets import DCGANDiscriminator, MLPDiscriminator
+from gan_lightning.train import train
+from tests.conftest import checkpoint_iteration
+
+
+def digits(n: int = 16, seed: int = 0) -> torch.Tensor:
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+
+
+def test_translation_shifts_each_image_by_at_most_four_pixels_with_zeros_moving_in():
+    torch.manual_seed(0)
+    images = digits() + 0.1  # no zero pixels of their own
+    moved = translation(images)
+    shifts = []
+    for image, out in zip(images, moved, strict=True):
+        padded = nn.functional.pad(image, (4, 4, 4, 4))
+        found = [
+            (dy, dx)
+            for dy in range(-4, 5)
+            for dx in range(-4, 5)
+            if torch.equal(out, padded[:, 4 + dy : 4 + dy + 28, 4 + dx : 4 + dx + 28])
+        ]
+        assert len(found) == 1
+        shifts.append(found[0])
+    assert len(set(shifts)) > 1  # one shift per image, not one per batch
+
+
+def test_cutout_zeroes_one_square_of_up_to_14x14_per_image():
+    torch.manual_seed(0)
+    ones = torch.ones(64, 1, 28, 28)
+    out = cutout(ones)
+    for image in out[:, 0]:
+        rows, cols = (image == 0).nonzero(as_tuple=True)
+        assert len(rows) > 0
+        height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+        assert height <= 14 and width <= 14 and len(rows) == height * width  # one filled rectangle
+    assert ((out == 0).flatten(1).sum(1) == 196).any()  # a square that lies wholly inside is 14x14
+
+
+def test_augmentation_is_differentiable_and_reproducible():
+    policy = DiffAugment(["translation", "cutout", "brightness", "contrast"])
+    images = digits().requires_grad_(True)
+    torch.manual_seed(5)
+    out = policy(images)
+    weights = torch.randn_like(out)
+    (out * weights).sum().backward()
+    assert images.grad is not None and images.grad.abs().sum() > 0 and torch.isfinite(images.grad).all()
+    torch.manual_seed(5)
+    assert torch.equal(policy(images), out)
+    torch.manual_seed(6)
+    assert not torch.equal(policy(images), out)
+
+
+def test_translation_gradient_is_the_shifted_output_gradient():
+    images = digits(4).requires_grad_(True)
+    torch.manual_seed(1)
+    out = translation(images)
+    out.sum().backward()
+    # Each kept pixel reaches the output once, pixels shifted out reach it not at all.
+    assert set(images.grad.unique().tolist()) <= {0.0, 1.0}
+    assert images.grad.sum() == (out != 0).sum()
+
+
+def test_unknown_augmentation_is_refused():
+    with pytest.raises(ValueError, match="unknown augmentation 'flip'; choose from translation, cutout"):
+        DiffAugment(["translation", "flip"])
+
+
+class RecordWhatDSees(pl.Callback):
+    """D's inputs in training, the real minibatches, and G's outputs."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.d_inputs, self.g_outputs, self.reals = [], [], []
+        pl_module.discriminator.register_forward_hook(lambda m, args, out: self.d_inputs.append(args[0].clone()))
+        pl_module.generator.register_forward_hook(lambda m, args, out: self.g_outputs.append(out.detach().clone()))
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.reals.append(batch.clone())
+
+
+@pytest.mark.parametrize("augment", ["null", "[translation,cutout]"])
+def test_d_sees_augmented_reals_and_fakes_in_both_steps_and_untouched_images_when_off(make_cfg, augment):
+    record = RecordWhatDSees()
+    train(make_cfg(f"augment={augment}", "iterations=2", "test=false", "trainer.limit_val_batches=0"), [record])
+    for i, real in enumerate(record.reals):
+        d_step, g_step = record.d_inputs[2 * i], record.d_inputs[2 * i + 1]
+        fake_for_d, fake_for_g = record.g_outputs[2 * i], record.g_outputs[2 * i + 1]
+        untouched = [torch.equal(d_step, torch.cat([real, fake_for_d])), torch.equal(g_step, fake_for_g)]
+        assert untouched == ([True, True] if augment == "null" else [False, False])
+        if augment != "null":  # the reals too, not only the fakes
+            assert not torch.equal(d_step[: len(real)], real)
+
+
+def largest_singular_values(discriminator: nn.Module) -> list[float]:
+    layers = [m for m in discriminator.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+    return [torch.linalg.matrix_norm(layer.weight.flatten(1), ord=2).item() for layer in layers]
+
+
+@pytest.mark.parametrize(
+    "make_d", [lambda sn: MLPDiscriminator([441, 256, 32], [0.2, 0.2, 0.0], sn), lambda sn: DCGANDiscriminator(8, sn)]
+)
+def test_spectral_norm_makes_every_layer_of_d_one_lipschitz(make_d):
+    torch.manual_seed(0)
+    plain, normalized = make_d(False), make_d(True)
+    with torch.no_grad():
+        for net in (plain, normalized):  # weights ten times their initial size
+            for layer in net.modules():
+                if isinstance(layer, nn.Linear | nn.Conv2d):
+                    weight = (
+                        layer.parametrizations.weight.original if hasattr(layer, "parametrizations") else layer.weight
+                    )
+                    weight.mul_(10)
+        assert all(value > 2 for value in largest_singular_values(plain))
+        for _ in range(30):  # one power iteration per training forward
+            normalized(digits(8))
+    for value in largest_singular_values(normalized):
+        assert value == pytest.approx(1.0, abs=0.02)
+    names = list(normalized.state_dict())
+    assert any(name.endswith("parametrizations.weight.original") for name in names)
+
+
+@pytest.mark.parametrize("model", ["mlp", "dcgan"])
+def test_the_spectral_norm_switch_reaches_d_of_both_models(make_cfg, model, tmp_path):
+    class Record(pl.Callback):
+        def on_train_end(self, trainer, pl_module) -> None:
+            self.normalized = [
+                hasattr(m, "parametrizations") for m in pl_module.discriminator.modules() if isinstance(m, nn.Linear)
+            ]
+
+    record = Record()
+    overrides = [f"model={model}", "model.discriminator.spectral_norm=true", "iterations=2", "test=false"]
+    if model == "dcgan":
+        overrides += ["model.generator.channels=4", "model.discriminator.channels=4"]
+    train(make_cfg(*overrides), [record])
+    assert record.normalized and all(record.normalized)
+
+
+def test_a_run_with_both_regularizers_resumes_from_its_safe_checkpoint(make_cfg, tmp_path):
+    both = ["model.discriminator.spectral_norm=true", "augment=[translation,cutout]", "test=false"]
+    train(make_cfg("iterations=2", *both))
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    assert read_checkpoint(last)["hyper_parameters"]["augment"] == ["translation", "cutout"]  # weights_only load
+    train(make_cfg("iterations=3", *both, f"ckpt_path={last}"))
+    assert checkpoint_iteration(last) == 3
