@@ -107,6 +107,8 @@ def test_best_experiment_has_the_documented_settings():
         ("fast_dropout=false", False), ("fast_dropout=yes", True), ("compile=1", True), ("fused_optimizer=off", True),
         ("train_minutes=null", False), ("train_minutes=0.5", False), ("train_minutes=0", True),
         ("train_minutes=true", True),
+        ("augment=null", False), ("augment=[translation,cutout,brightness,contrast]", False),
+        ("augment=[translation,flip]", True), ("augment=cutout", True),
         ("trainer.max_epochs=-1", False), ("trainer.max_epochs=1", False), ("trainer.max_epochs=0", True),
         ("trainer.max_epochs=-2", True), ("callbacks.sample_grid.rows=0", True), ("callbacks.sample_grid.cols=0", True),
         ("callbacks.checkpoint.every_n_iterations=1", False), ("callbacks.checkpoint.every_n_iterations=0", True),
@@ -123,6 +125,15 @@ def test_each_check_refuses_exactly_the_invalid_values_naming_the_key(override, 
     key = override.split(" ")[-1].split("=")[0]
     with pytest.raises(ConfigError, match="^" + key.replace(".", r"\.") + " "):
         check_config(cfg)
+
+
+def test_an_unknown_augmentation_is_refused_with_the_known_ones_listed():
+    with pytest.raises(ConfigError) as refused:
+        check_config(compose_train("augment=[translation,flip]"))
+    assert str(refused.value) == (
+        "augment must be null or a list from translation, cutout, brightness, contrast, e.g. "
+        "[translation,cutout]; got ['translation', 'flip']"
+    )
 
 
 @pytest.mark.parametrize("override", ["r1_gamma=1", "loss=wgan_gp"])

@@ -5,7 +5,7 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from gan_lightning.augment import DiffAugment, cutout, translation
+from gan_lightning.augment import DiffAugment, brightness, contrast, cutout, translation
 from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.nets import DCGANDiscriminator, MLPDiscriminator
 from gan_lightning.train import train
@@ -44,6 +44,64 @@ def test_cutout_zeroes_one_square_of_up_to_14x14_per_image():
         height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
         assert height <= 14 and width <= 14 and len(rows) == height * width  # one filled rectangle
     assert ((out == 0).flatten(1).sum(1) == 196).any()  # a square that lies wholly inside is 14x14
+
+
+def test_translation_draws_every_shift_from_minus_four_to_four_independently_per_axis():
+    torch.manual_seed(0)
+    marker = torch.zeros(2000, 1, 28, 28)
+    marker[:, :, 14, 14] = 1  # one lit pixel: where it lands is the shift
+    lit = (translation(marker)[:, 0] == 1).nonzero()  # (image, row, col) of each landed pixel
+    dy, dx = lit[:, 1] - 14, lit[:, 2] - 14
+    assert len(lit) == 2000
+    assert set(dy.tolist()) == set(range(-4, 5)) and set(dx.tolist()) == set(range(-4, 5))
+    assert (dy != dx).float().mean() > 0.8  # the two axes are drawn separately
+
+
+def square_of(image: torch.Tensor) -> tuple[int, int, int, int]:
+    rows, cols = (image == 0).nonzero(as_tuple=True)
+    return rows.min().item(), rows.max().item(), cols.min().item(), cols.max().item()
+
+
+def centre(first: int, last: int) -> int | None:
+    """The centre c in 0..27 whose square, rows c-7 .. c+6 clipped to the image, spans first..last."""
+    fits = [c for c in range(28) if (max(0, c - 7), min(27, c + 6)) == (first, last)]
+    return fits[0] if fits else None
+
+
+def test_cutout_centres_its_square_anywhere_in_the_image_independently_per_axis():
+    torch.manual_seed(0)
+    squares = [square_of(image) for image in cutout(torch.ones(3000, 1, 28, 28))[:, 0]]
+    row_centres = [centre(top, bottom) for top, bottom, _, _ in squares]
+    col_centres = [centre(left, right) for _, _, left, right in squares]
+    assert None not in row_centres and None not in col_centres
+    assert set(row_centres) == set(range(28)) and set(col_centres) == set(range(28))
+    assert sum(r != c for r, c in zip(row_centres, col_centres, strict=True)) > 2500
+
+
+def test_brightness_adds_one_offset_per_image_spread_over_minus_a_half_to_a_half():
+    torch.manual_seed(0)
+    images = digits(2000)
+    out = brightness(images)
+    assert out.shape == images.shape
+    offsets = (out - images).flatten(1)
+    torch.testing.assert_close(offsets, offsets[:, :1].expand_as(offsets))  # one offset per image
+    first = offsets[:, 0]
+    assert first.min() >= -0.5 and first.max() < 0.5 and first.min() < -0.45 and first.max() > 0.45
+    assert brightness(images.bfloat16()).dtype == torch.bfloat16
+
+
+def test_contrast_scales_each_images_deviations_by_a_factor_between_a_half_and_one_and_a_half():
+    torch.manual_seed(0)
+    images = digits(2000).double()
+    out = contrast(images)
+    assert out.shape == images.shape
+    torch.testing.assert_close(out.mean(dim=(1, 2, 3)), images.mean(dim=(1, 2, 3)))  # each mean kept
+    deviations = images - images.mean(dim=(1, 2, 3), keepdim=True)
+    factors = (out - images.mean(dim=(1, 2, 3), keepdim=True)) / deviations
+    torch.testing.assert_close(factors.flatten(1), factors.flatten(1)[:, :1].expand(2000, 784))
+    first = factors.flatten(1)[:, 0]
+    assert first.min() >= 0.5 and first.max() < 1.5 and first.min() < 0.55 and first.max() > 1.45
+    assert contrast(images.bfloat16()).dtype == torch.bfloat16
 
 
 def test_augmentation_is_differentiable_and_reproducible():
