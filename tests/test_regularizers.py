@@ -80,9 +80,9 @@ def test_cutout_centres_its_square_anywhere_in_the_image_independently_per_axis(
 
 def test_brightness_adds_one_offset_per_image_spread_over_minus_a_half_to_a_half():
     torch.manual_seed(0)
+    assert brightness(digits(8)).shape == (8, 1, 28, 28)  # on a small batch first: a wrong broadcast is n x n
     images = digits(2000)
     out = brightness(images)
-    assert out.shape == images.shape
     offsets = (out - images).flatten(1)
     torch.testing.assert_close(offsets, offsets[:, :1].expand_as(offsets))  # one offset per image
     first = offsets[:, 0]
@@ -92,9 +92,9 @@ def test_brightness_adds_one_offset_per_image_spread_over_minus_a_half_to_a_half
 
 def test_contrast_scales_each_images_deviations_by_a_factor_between_a_half_and_one_and_a_half():
     torch.manual_seed(0)
+    assert contrast(digits(8)).shape == (8, 1, 28, 28)  # on a small batch first: a wrong broadcast is n x n
     images = digits(2000).double()
     out = contrast(images)
-    assert out.shape == images.shape
     torch.testing.assert_close(out.mean(dim=(1, 2, 3)), images.mean(dim=(1, 2, 3)))  # each mean kept
     deviations = images - images.mean(dim=(1, 2, 3), keepdim=True)
     factors = (out - images.mean(dim=(1, 2, 3), keepdim=True)) / deviations
