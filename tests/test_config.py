@@ -79,6 +79,15 @@ def test_invalid_values_are_refused_naming_the_key(make_cfg, override, key):
         check_config(make_cfg(override))
 
 
+def test_the_searched_experiment_has_the_searchs_best_settings_and_a_ten_minute_clock():
+    cfg = compose_train("experiment=dcgan_lsgan")
+    assert cfg.model.generator._target_.endswith("DCGANGenerator") and cfg.model.generator.channels == 32
+    assert cfg.model.discriminator.channels == 32 and cfg.loss._target_.endswith("LeastSquares")
+    assert (cfg.optimizer.g.lr, cfg.optimizer.d.lr, list(cfg.optimizer.g.betas)) == (9.35e-4, 2.64e-4, [0.5, 0.999])
+    assert cfg.ema == 0.99 and cfg.r1_gamma == 0 and not cfg.model.discriminator.spectral_norm
+    assert cfg.train_minutes == 10 and cfg.callbacks.compute_clock.budget_minutes == 10
+
+
 def test_best_experiment_has_the_documented_settings():
     cfg = compose_train("experiment=dcgan_hinge")
     assert cfg.model.generator._target_.endswith("DCGANGenerator") and cfg.model.generator.channels == 64

@@ -103,6 +103,21 @@ def test_optuna_search_minimizes_validation_fid(mnist_dir, tmp_path):
         assert f"{key}={value}" in best_row["overrides"]
 
 
+def test_the_minutes_search_trains_every_trial_for_the_same_time():
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            "train", overrides=["hparams_search=dcgan_minutes", "model.generator.channels=32"], return_hydra_config=True
+        )
+    assert cfg.train_minutes == 4 and cfg.callbacks.compute_clock.budget_minutes == 4  # the clock stops each trial
+    assert cfg.model.discriminator._target_.endswith("DCGANDiscriminator")
+    assert cfg.model.discriminator.channels == 32  # one width for G and D
+    assert cfg.torch_threads == 1 and cfg.hydra.launcher.n_jobs == 2 == cfg.hydra.sweeper.n_jobs
+    assert set(cfg.hydra.sweeper.params) == {
+        "loss", "optimizer.g.lr", "optimizer.d.lr", "model.generator.channels", "ema", "r1_gamma",
+        "model.discriminator.spectral_norm",
+    }  # fmt: skip
+
+
 def test_slurm_launcher_config_composes():
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=["hydra/launcher=slurm"], return_hydra_config=True)
