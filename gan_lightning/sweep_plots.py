@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,19 @@ def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
     plt.close(fig)
 
 
+def grid_title(overrides: list[str], width: int = 40) -> str:
+    """A sample grid's title: its overrides with numbers to 3 significant digits (a search's learning rates
+    have 16), wrapped to the width of one grid so that neighbouring titles do not run into each other."""
+    short = []
+    for override in overrides:
+        key, _, value = override.partition("=")
+        try:
+            short.append(f"{key}={float(value):.3g}" if "." in value or "e" in value else override)
+        except ValueError:
+            short.append(override)
+    return textwrap.fill(" ".join(short), width, break_on_hyphens=False)
+
+
 def plot_samples(sweep_dir: Path, jobs: list[Job]) -> None:
     """Every job's final sample grid side by side, titled with what sets it apart."""
     grids = [(job, job.folder / "samples" / "final.png") for job in jobs]
@@ -99,13 +113,15 @@ def plot_samples(sweep_dir: Path, jobs: list[Job]) -> None:
         return
     cols = min(len(grids), 5)
     rows = -(-len(grids) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.8 * rows), squeeze=False)
+    titles = [grid_title(job.varying) for job, _ in grids]
+    title_lines = max(title.count("\n") + 2 for title in titles)  # + the FID line
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, (3.2 + 0.16 * title_lines) * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (job, path) in zip(axes.flat, grids, strict=False):
+    for ax, (job, path), title in zip(axes.flat, grids, titles, strict=False):
         ax.imshow(plt.imread(path), cmap="gray")
         fid = job.metrics.get("val/fid")
-        ax.set_title(" ".join(job.varying) + (f"\nval FID {fid:.0f}" if fid is not None else ""), fontsize=9)
+        ax.set_title(title + (f"\nval FID {fid:.0f}" if fid is not None else ""), fontsize=8)
     fig.tight_layout()
     fig.savefig(sweep_dir / "samples.png", dpi=90)
     plt.close(fig)

@@ -274,3 +274,18 @@ def test_pairs_with_one_run_a_side_are_counted_and_sent_back_for_seeds(tmp_path)
     assert summary.endswith(
         "2 pairs of groups differ in one override, but no pair has 2 completed runs on each side: add seeds.\n"
     )
+
+
+def test_sample_grid_titles_shorten_numbers_and_wrap_to_one_grids_width():
+    from gan_lightning.sweep_plots import grid_title
+
+    overrides = [
+        "loss=lsgan", "optimizer.g.lr=0.0009351631148366853", "optimizer.d.lr=0.00026433083077080253",
+        "model.generator.channels=32", "ema=0.99", "model.discriminator.spectral_norm=False", "seed=1",
+    ]  # fmt: skip
+    title = grid_title(overrides)
+    assert all(len(line) <= 40 for line in title.splitlines())
+    assert title.split() == [
+        "loss=lsgan", "optimizer.g.lr=0.000935", "optimizer.d.lr=0.000264", "model.generator.channels=32",
+        "ema=0.99", "model.discriminator.spectral_norm=False", "seed=1",
+    ]  # fmt: skip
