@@ -158,6 +158,22 @@ def test_d_sees_augmented_reals_and_fakes_in_both_steps_and_untouched_images_whe
             assert not torch.equal(d_step[: len(real)], real)
 
 
+def test_r1_is_taken_on_the_augmented_reals_that_d_saw(make_cfg):
+    record = RecordWhatDSees()
+    overrides = [
+        "augment=[translation,cutout]",
+        "r1_gamma=1",
+        "iterations=2",
+        "test=false",
+        "trainer.limit_val_batches=0",
+    ]
+    train(make_cfg(*overrides), [record])
+    for i, real in enumerate(record.reals):
+        d_step, r1_input = record.d_inputs[3 * i], record.d_inputs[3 * i + 1]  # D step, R1's own pass, G step
+        assert torch.equal(r1_input, d_step[: len(real)])
+        assert not torch.equal(r1_input, real)
+
+
 def largest_singular_values(discriminator: nn.Module) -> list[float]:
     layers = [m for m in discriminator.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
     return [torch.linalg.matrix_norm(layer.weight.flatten(1), ord=2).item() for layer in layers]
