@@ -7,9 +7,13 @@ whenever it is loaded. Numbers are reported with the first 12 hex digits of that
     python -m gan_lightning.classifier        # `make classifier`: retrain into paths.cache_dir
 
 A retrained network is written as `mnist_classifier-<hash>.pt` and used with `classifier=<that file>`;
-its name carries its hash, so a file changed after it was written is refused.
+its name carries its hash, so a file changed after it was written is refused. A second opinion on a
+ranking comes from a network that shares neither weights nor architecture with the shipped one:
+
+    python -m gan_lightning.classifier --architecture mlp --seed 1
 """
 
+import argparse
 import hashlib
 import logging
 import re
@@ -42,15 +46,32 @@ class MNISTClassifier(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.features = nn.Sequential(
+        self.features = self.feature_layers()
+        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(self.num_features, 10))
+
+    def feature_layers(self) -> nn.Sequential:
+        return nn.Sequential(
             nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(64 * 7 * 7, self.num_features), nn.ReLU(),
         )  # fmt: skip
-        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(self.num_features, 10))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(images))
+
+
+class MLPClassifier(MNISTClassifier):
+    """No convolutions: pixels -> 512 -> 128 features, the same head. A judge built differently from the
+    shipped CNN, so that a generator tuned against one network's quirks would not fool both."""
+
+    def feature_layers(self) -> nn.Sequential:
+        return nn.Sequential(
+            nn.Flatten(), nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, self.num_features), nn.ReLU()
+        )
+
+
+# Saved in each retrained file; files without the key (the shipped one) are the CNN.
+ARCHITECTURES = {"cnn": MNISTClassifier, "mlp": MLPClassifier}
 
 
 @torch.no_grad()
@@ -64,19 +85,27 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
 
 
 def train_classifier(
-    data_dir: str, epochs: int = 3, batch_size: int = 128, seed: int = 0
+    data_dir: str, epochs: int = 3, batch_size: int = 128, seed: int = 0, architecture: str = "cnn"
 ) -> tuple[MNISTClassifier, float]:
     """Train on the 60k training images; return the model and its accuracy on the 10k test images."""
+    network = architecture_class(architecture)
     train, test = load_mnist(data_dir, train=True, download=False), load_mnist(data_dir, train=False, download=False)
     generator = torch.Generator().manual_seed(seed)
     # Training may happen inside another program: keep its random stream untouched.
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        return _train(train, test, generator, epochs, batch_size)
+        return _train(network(), train, test, generator, epochs, batch_size)
 
 
-def _train(train, test, generator: torch.Generator, epochs: int, batch_size: int) -> tuple[MNISTClassifier, float]:
-    model = MNISTClassifier()
+def architecture_class(name: str) -> type[MNISTClassifier]:
+    if name not in ARCHITECTURES:
+        raise ClassifierError(f"unknown classifier architecture {name!r}; known: {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[name]
+
+
+def _train(
+    model: MNISTClassifier, train, test, generator: torch.Generator, epochs: int, batch_size: int
+) -> tuple[MNISTClassifier, float]:
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     steps = epochs * (len(train.data) // batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-3, total_steps=max(steps, 1))
@@ -107,7 +136,8 @@ def save_classifier(model: MNISTClassifier, test_accuracy: float, folder: str | 
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".pt", delete=False) as file:
             weights = {name: tensor.half() for name, tensor in model.state_dict().items()}
-            torch.save({"state_dict": weights, "test_accuracy": test_accuracy}, file)
+            architecture = next(name for name, kind in ARCHITECTURES.items() if type(model) is kind)
+            torch.save({"state_dict": weights, "test_accuracy": test_accuracy, "architecture": architecture}, file)
         temporary = Path(file.name)
         temporary.chmod(0o644)
         path = folder / f"mnist_classifier-{sha256(temporary)[:12]}.pt"
@@ -151,7 +181,7 @@ def load_classifier(path: str | Path | None = None) -> tuple[MNISTClassifier, st
     _check_hash(path, digest)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        model = MNISTClassifier()
+        model = architecture_class(state.get("architecture", "cnn"))()
         model.load_state_dict({name: tensor.float() for name, tensor in state["state_dict"].items()})
     except Exception as err:  # a foreign pickle, a truncated file, other tensors
         raise ClassifierError(
@@ -160,16 +190,20 @@ def load_classifier(path: str | Path | None = None) -> tuple[MNISTClassifier, st
     return model.eval().requires_grad_(False), digest[:12]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Retrain the classifier on the configured data folder into paths.cache_dir; `make classifier`."""
     from gan_lightning.config import exit_on_user_error, project_config
 
+    parser = argparse.ArgumentParser(description="Retrain the feature classifier of FID/KID/IS.")
+    parser.add_argument("--architecture", choices=list(ARCHITECTURES), default="cnn")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     paths = project_config().paths
 
     @exit_on_user_error
     def retrain() -> None:
-        model, test_accuracy = train_classifier(paths.data_dir)
+        model, test_accuracy = train_classifier(paths.data_dir, seed=args.seed, architecture=args.architecture)
         path = save_classifier(model, test_accuracy, paths.cache_dir)
         print(f"test accuracy {test_accuracy:.4f}; wrote {path}")
         print(f"score with it: python -m gan_lightning.train classifier={path}")

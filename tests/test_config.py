@@ -88,6 +88,17 @@ def test_the_searched_experiment_has_the_searchs_best_settings_and_a_ten_minute_
     assert cfg.train_minutes == 10 and cfg.callbacks.compute_clock.budget_minutes == 10
 
 
+def test_the_ten_minute_best_is_the_searched_experiment_wider_with_the_slower_average():
+    searched, best = compose_train("experiment=dcgan_lsgan"), compose_train("experiment=best_10min")
+    assert best.model.generator.channels == best.model.discriminator.channels == 64 and best.ema == 0.999
+    assert best.tags == ["best_10min"] and best.trainer.val_check_interval == 5000
+    assert best.train_minutes == best.callbacks.compute_clock.budget_minutes == 10
+    for cfg in (searched, best):  # everything else is the search's winner
+        cfg.model.generator.channels = cfg.model.discriminator.channels = cfg.ema = cfg.tags = None
+        cfg.trainer.val_check_interval = None
+    assert best == searched
+
+
 def test_best_experiment_has_the_documented_settings():
     cfg = compose_train("experiment=dcgan_hinge")
     assert cfg.model.generator._target_.endswith("DCGANGenerator") and cfg.model.generator.channels == 64

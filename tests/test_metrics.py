@@ -6,7 +6,15 @@ import pytest
 import torch
 
 from gan_lightning.calibrate import calibrate, reference_sets
-from gan_lightning.classifier import ClassifierError, load_classifier, save_classifier, train_classifier
+from gan_lightning.classifier import (
+    ClassifierError,
+    MLPClassifier,
+    MNISTClassifier,
+    load_classifier,
+    main,
+    save_classifier,
+    train_classifier,
+)
 from gan_lightning.data import load_mnist, to_unit
 from gan_lightning.metrics import ModeCoverage, QualityMetrics
 from gan_lightning.prdc import NAMES
@@ -34,6 +42,40 @@ def test_a_retrained_classifier_is_saved_under_its_hash_and_loads_back(classifie
     images = to_unit(digits[2].data[:50])
     with torch.no_grad():  # float16 weights: the same predictions within rounding
         torch.testing.assert_close(loaded(images), classifier(images), rtol=1e-2, atol=2e-2)
+
+
+def test_a_second_classifier_of_another_architecture_trains_saves_and_loads_as_itself(digits, tmp_path):
+    model, test_accuracy = train_classifier(str(digits[0]), epochs=4, batch_size=32, seed=1, architecture="mlp")
+    assert type(model) is MLPClassifier and test_accuracy > 0.9
+    assert not any(isinstance(layer, torch.nn.Conv2d) for layer in model.modules())
+    images = to_unit(digits[2].data[:50])
+    assert model.features(images).shape == (50, MNISTClassifier.num_features)  # FID's feature size
+    loaded, _ = load_classifier(save_classifier(model, test_accuracy, tmp_path))
+    assert type(loaded) is MLPClassifier
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(images), model(images), rtol=1e-2, atol=2e-2)
+
+
+def test_a_classifier_file_of_an_unknown_architecture_is_refused_by_name(classifier, tmp_path):
+    path = save_classifier(classifier, 0.9, tmp_path)
+    state = torch.load(path, weights_only=True)
+    assert state["architecture"] == "cnn"
+    torch.save({**state, "architecture": "vit"}, tmp_path / "other.pt")
+    with pytest.raises(ClassifierError, match="unknown classifier architecture 'vit'; known: cnn, mlp"):
+        load_classifier(tmp_path / "other.pt")
+
+
+def test_the_classifier_command_trains_the_architecture_and_seed_asked_for(digits, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_DATA_DIR", str(digits[0]))
+    monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path))
+    runs = {}
+    for seed in (1, 2):
+        main(["--architecture", "mlp", "--seed", str(seed)])
+        (path,) = set(tmp_path.glob("mnist_classifier-*.pt")) - set(runs.values())
+        runs[seed] = path
+    assert all(type(load_classifier(path)[0]) is MLPClassifier for path in runs.values())
+    assert runs[1].read_bytes() != runs[2].read_bytes()  # the seed reached the training
+    assert f"classifier={runs[2]}" in capsys.readouterr().out
 
 
 def test_fid_of_a_set_against_itself_is_about_zero(classifier, digits):
