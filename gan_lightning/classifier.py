@@ -43,6 +43,7 @@ class MNISTClassifier(nn.Module):
     """Two conv blocks and a 128-unit feature layer; images in [0, 1], shape (N, 1, 28, 28)."""
 
     num_features = 128
+    architecture = "cnn"  # saved in each retrained file; files without it (the shipped one) are this CNN
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,14 +65,15 @@ class MLPClassifier(MNISTClassifier):
     """No convolutions: pixels -> 512 -> 128 features, the same head. A judge built differently from the
     shipped CNN, so that a generator tuned against one network's quirks would not fool both."""
 
+    architecture = "mlp"
+
     def feature_layers(self) -> nn.Sequential:
         return nn.Sequential(
             nn.Flatten(), nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, self.num_features), nn.ReLU()
         )
 
 
-# Saved in each retrained file; files without the key (the shipped one) are the CNN.
-ARCHITECTURES = {"cnn": MNISTClassifier, "mlp": MLPClassifier}
+ARCHITECTURES = {network.architecture: network for network in (MNISTClassifier, MLPClassifier)}
 
 
 @torch.no_grad()
@@ -136,8 +138,8 @@ def save_classifier(model: MNISTClassifier, test_accuracy: float, folder: str | 
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".pt", delete=False) as file:
             weights = {name: tensor.half() for name, tensor in model.state_dict().items()}
-            architecture = next(name for name, kind in ARCHITECTURES.items() if type(model) is kind)
-            torch.save({"state_dict": weights, "test_accuracy": test_accuracy, "architecture": architecture}, file)
+            state = {"state_dict": weights, "test_accuracy": test_accuracy, "architecture": model.architecture}
+            torch.save(state, file)
         temporary = Path(file.name)
         temporary.chmod(0o644)
         path = folder / f"mnist_classifier-{sha256(temporary)[:12]}.pt"
