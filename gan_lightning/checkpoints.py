@@ -44,6 +44,7 @@ ALLOWED_TARGETS = frozenset(
         "gan_lightning.callbacks.FiniteLossGuard",
         "gan_lightning.callbacks.TensorBoardLayout",
         "gan_lightning.callbacks.ComputeClock",
+        "gan_lightning.callbacks.LearningRateDecay",
         "torch.optim.Adam",
         "torch.optim.AdamW",
         "torch.optim.SGD",

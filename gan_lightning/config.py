@@ -70,6 +70,7 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("data.val_size", lambda v: _integer(v) and v >= 0, "an integer >= 0"),
     ("iterations", lambda v: v is None or _positive_integer(v), "null or a positive integer"),
     ("train_minutes", lambda v: v is None or (not isinstance(v, bool) and v > 0), "null or a number of minutes > 0"),
+    ("lr_decay", lambda v: v is None or (not isinstance(v, bool) and 0 <= v < 1), "null (off) or a fraction in [0, 1)"),
     ("torch_threads", lambda v: v is None or _positive_integer(v), "null (torch's default) or an integer >= 1"),
     *(
         (switch, lambda v: isinstance(v, bool), "true or false")
@@ -121,6 +122,8 @@ def _relation_errors(cfg: DictConfig) -> Iterator[str]:
         if isinstance(augment, str) or not all(name in OPERATIONS for name in augment):
             choices = ", ".join(OPERATIONS)
             yield f"augment must be null or a list from {choices}, e.g. [translation,cutout]; got {augment}"
+    if cfg.get("lr_decay") is not None and cfg.get("iterations") is None and cfg.get("train_minutes") is None:
+        yield "lr_decay needs a budget to decay over: set iterations or train_minutes"
     penalized = OmegaConf.select(cfg, "loss.gp_weight") or cfg.get("r1_gamma")
     if cfg.get("compile") and penalized:
         yield (

@@ -91,6 +91,8 @@ class QualityMetrics(nn.Module):
         self.real_count += len(images)
 
     def update_fake(self, images: torch.Tensor) -> None:
+        # A generator run in mixed precision returns bfloat16 or float16 images; the classifier is float32.
+        images = images.float()
         self.fid.update(images, real=False)
         self.kid.update(images, real=False)
         self.inception_score.update(images)

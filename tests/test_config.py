@@ -127,6 +127,9 @@ def test_best_experiment_has_the_documented_settings():
         ("fast_dropout=false", False), ("fast_dropout=yes", True), ("compile=1", True), ("fused_optimizer=off", True),
         ("train_minutes=null", False), ("train_minutes=0.5", False), ("train_minutes=0", True),
         ("train_minutes=true", True),
+        ("lr_decay=null", False), ("iterations=10 lr_decay=0.5", False), ("train_minutes=1 lr_decay=0", False),
+        ("iterations=10 lr_decay=1", True), ("iterations=10 lr_decay=-0.1", True),
+        ("iterations=10 lr_decay=true", True), ("lr_decay=0.5", True),  # the last: no budget to decay over
         ("augment=null", False), ("augment=[translation,cutout,brightness,contrast]", False),
         ("augment=[translation,flip]", True), ("augment=cutout", True),
         ("trainer.max_epochs=-1", False), ("trainer.max_epochs=1", False), ("trainer.max_epochs=0", True),

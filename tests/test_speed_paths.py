@@ -77,6 +77,13 @@ def test_mixed_precision_computes_in_bfloat16_with_finite_losses(make_cfg, tmp_p
     assert all(len(values) == 3 and all(abs(v) < 1e3 for v in values) for values in losses.values())
 
 
+def test_mixed_precision_runs_are_validated_and_tested_like_any_other(make_cfg):
+    """The fakes come out of G in bfloat16; the feature classifier scores them in float32."""
+    metrics = train(make_cfg("trainer.precision=bf16-mixed", "iterations=2"))
+    for name in ("val/fid", "test/fid", "val/recall", "test/inception_score"):
+        assert torch.isfinite(torch.tensor(metrics[name])), name
+
+
 class RecordDropout(pl.Callback):
     def on_train_start(self, trainer, pl_module) -> None:
         self.kinds = {type(m).__name__ for m in pl_module.modules() if "Dropout" in type(m).__name__}

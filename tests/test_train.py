@@ -196,6 +196,45 @@ def test_a_training_time_budget_stops_after_the_iteration_that_crosses_it(make_c
     assert "val/fid" in summary["metrics"]  # the weights it stopped with are validated as after any run
 
 
+class RecordLearningRates(pl.Callback):
+    """The learning rates each iteration trained with (G's, D's), and the clock's reading after each."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.clock = next(c for c in trainer.callbacks if type(c).__name__ == "ComputeClock")
+        self.rates, self.seconds = [], []
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        self.rates.append(tuple(opt.param_groups[0]["lr"] for opt in trainer.optimizers))
+        self.seconds.append(self.clock.seconds)
+
+
+def test_lr_decay_falls_linearly_to_zero_over_the_end_of_the_iteration_budget(make_cfg, tmp_path):
+    """Decay from half the budget: iteration i of 8 trains at min(1, (1 - i/8) / 0.5) x the configured rates."""
+    record = RecordLearningRates()
+    overrides = ["lr_decay=0.5", "optimizer.g.lr=1e-3", "optimizer.d.lr=4e-4", "test=false"]
+    train(make_cfg("iterations=8", *overrides), [record])
+    factors = [1, 1, 1, 1, 1, 0.75, 0.5, 0.25]
+    torch.testing.assert_close(torch.tensor(record.rates), torch.tensor([(1e-3 * f, 4e-4 * f) for f in factors]))
+    # Resumed with a longer budget, the schedule starts again from the configured rates, not the decayed ones.
+    resume = f"ckpt_path={tmp_path / 'run' / 'checkpoints' / 'last.ckpt'}"
+    train(make_cfg("iterations=12", *overrides, resume, output_dir=tmp_path / "resumed"), [record])
+    expected = [(1e-3 * f, 4e-4 * f) for f in (2 / 3, 1 / 2, 1 / 3, 1 / 6)]
+    torch.testing.assert_close(torch.tensor(record.rates), torch.tensor(expected))
+
+
+def test_lr_decay_over_a_time_budget_follows_the_clock(make_cfg):
+    """With train_minutes the rates fall with the training seconds spent (0.3 s here), not the iterations."""
+    slow, record = SlowIterationsOnTheClock(), RecordLearningRates()
+    no_saving = "callbacks.checkpoint.every_n_iterations=1000"  # a checkpoint's seconds would count as training
+    train(make_cfg("iterations=200", "train_minutes=0.005", "lr_decay=0", "test=false", no_saving), [slow, record])
+    g_rates = [g for g, _ in record.rates]
+    assert len(g_rates) >= 5 and all(later < earlier for earlier, later in zip(g_rates, g_rates[1:], strict=False))
+    # Set before each iteration: between the clock's readings after the one before and after this one.
+    before = [0.0, *record.seconds[:-1]]
+    for rate, start, end in zip(g_rates, before, record.seconds, strict=True):
+        assert 1e-3 * (1 - end / 0.3) - 1e-9 <= rate <= 1e-3 * (1 - start / 0.3) + 1e-9
+
+
 class RecordDiscriminatorInputs(pl.Callback):
     """Each training batch, and every input D gets during training."""
 

@@ -3,6 +3,7 @@
 from gan_lightning.callbacks.checkpointing import IterationCheckpoint
 from gan_lightning.callbacks.compute_clock import ComputeClock
 from gan_lightning.callbacks.finite_losses import FiniteLossGuard
+from gan_lightning.callbacks.lr_decay import LearningRateDecay
 from gan_lightning.callbacks.progress import IterationProgressBar
 from gan_lightning.callbacks.random_streams import RandomStreams
 from gan_lightning.callbacks.run_config import StoreConfig
@@ -15,6 +16,7 @@ __all__ = [
     "FiniteLossGuard",
     "IterationCheckpoint",
     "IterationProgressBar",
+    "LearningRateDecay",
     "RandomStreams",
     "SampleGrid",
     "SampleQuality",
