@@ -88,15 +88,30 @@ def test_the_searched_experiment_has_the_searchs_best_settings_and_a_ten_minute_
     assert cfg.train_minutes == 10 and cfg.callbacks.compute_clock.budget_minutes == 10
 
 
-def test_the_ten_minute_best_is_dcgan_hinge_with_the_clock_deciding():
+def test_the_ten_minute_best_is_dcgan_hinge_with_a_wider_g_in_bfloat16_and_the_clock_deciding():
     hinge, best = compose_train("experiment=dcgan_hinge"), compose_train("experiment=best_10min")
     assert best.train_minutes == best.callbacks.compute_clock.budget_minutes == 10
     assert best.iterations == 1000000 and best.trainer.max_epochs == -1 and best.tags == ["best_10min"]
     assert best.trainer.val_check_interval == 5000 and best.trainer.check_val_every_n_epoch is None
+    assert best.model.generator.channels == 128 and best.model.discriminator.channels == 64
+    assert best.trainer.precision == "bf16-mixed"
     for cfg in (hinge, best):  # everything else is dcgan_hinge's
         cfg.train_minutes = cfg.callbacks.compute_clock.budget_minutes = cfg.iterations = cfg.tags = None
         cfg.trainer.max_epochs = cfg.trainer.val_check_interval = None
+        cfg.model.generator.channels = cfg.trainer.precision = None
     assert best == hinge
+
+
+def test_the_tutorials_best_is_the_tutorial_with_r1_and_the_clock_deciding():
+    tutorial, best = compose_train("experiment=tutorial"), compose_train("experiment=tutorial_mlp_best")
+    assert best.train_minutes == best.callbacks.compute_clock.budget_minutes == 10 and best.r1_gamma == 10
+    assert best.iterations == 1000000 and best.trainer.max_epochs == -1 and best.tags == ["tutorial_mlp_best"]
+    assert best.trainer.val_check_interval == 5000 and best.trainer.check_val_every_n_epoch is None
+    for cfg in (tutorial, best):  # everything else is the tutorial's: its networks, loss and optimizer
+        cfg.train_minutes = cfg.callbacks.compute_clock.budget_minutes = cfg.iterations = cfg.tags = None
+        cfg.r1_gamma = cfg.trainer.max_epochs = cfg.trainer.val_check_interval = None
+        cfg.trainer.check_val_every_n_epoch = None
+    assert best == tutorial
 
 
 def test_best_experiment_has_the_documented_settings():
