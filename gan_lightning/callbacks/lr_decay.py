@@ -29,14 +29,17 @@ class LearningRateDecay(pl.Callback):
         self.start = start
         self.iterations = iterations
         self.budget_s = None if budget_minutes is None else 60 * budget_minutes
+        self.clock: ComputeClock | None = None  # found once, when training starts
 
-    def progress(self, trainer: pl.Trainer, pl_module: GANModule) -> float:
+    def on_train_start(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
+        self.clock = next((c for c in trainer.callbacks if isinstance(c, ComputeClock)), None)
+        if self.start is not None and self.budget_s is not None and self.clock is None:
+            raise ConfigError("lr_decay over train_minutes needs the compute clock: callbacks.compute_clock is off")
+
+    def progress(self, pl_module: GANModule) -> float:
         spent = [pl_module.iteration / self.iterations] if self.iterations else []
         if self.budget_s is not None:
-            clock = next((c for c in trainer.callbacks if isinstance(c, ComputeClock)), None)
-            if clock is None:
-                raise ConfigError("lr_decay over train_minutes needs the compute clock: callbacks.compute_clock is off")
-            spent.append(clock.seconds / self.budget_s)
+            spent.append(self.clock.seconds / self.budget_s)
         return max(spent)
 
     def factor(self, progress: float) -> float:
@@ -45,7 +48,7 @@ class LearningRateDecay(pl.Callback):
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: GANModule, batch, batch_idx: int) -> None:
         if self.start is None:
             return
-        factor = self.factor(self.progress(trainer, pl_module))
+        factor = self.factor(self.progress(pl_module))
         for optimizer in trainer.optimizers:
             for group in optimizer.param_groups:
                 group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
