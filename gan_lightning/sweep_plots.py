@@ -93,13 +93,15 @@ def plot_curves(sweep_dir: Path, jobs: list[Job]) -> None:
 
 
 def grid_title(overrides: list[str], width: int = 40) -> str:
-    """A sample grid's title: its overrides with numbers to 3 significant digits (a search's learning rates
-    have 16), wrapped to the width of one grid so that neighbouring titles do not run into each other."""
+    """A sample grid's title: its overrides with long numbers to 3 significant digits (a search's learning
+    rates have 16; short ones stay as written, so an EMA decay of 0.9999 does not read 1), wrapped to the
+    width of one grid so that neighbouring titles do not run into each other."""
     short = []
     for override in overrides:
         key, _, value = override.partition("=")
         try:
-            short.append(f"{key}={float(value):.3g}" if "." in value or "e" in value else override)
+            long_number = len(value) > 6 and ("." in value or "e" in value)
+            short.append(f"{key}={float(value):.3g}" if long_number else override)
         except ValueError:
             short.append(override)
     return textwrap.fill(" ".join(short), width, break_on_hyphens=False)

@@ -88,18 +88,38 @@ def test_the_searched_experiment_has_the_searchs_best_settings_and_a_ten_minute_
     assert cfg.train_minutes == 10 and cfg.callbacks.compute_clock.budget_minutes == 10
 
 
-def test_the_ten_minute_best_is_dcgan_hinge_with_a_wider_g_in_bfloat16_and_the_clock_deciding():
+def test_the_ten_minute_best_is_dcgan_hinge_with_the_searchs_winner_in_bfloat16_and_the_clock_deciding():
     hinge, best = compose_train("experiment=dcgan_hinge"), compose_train("experiment=best_10min")
     assert best.train_minutes == best.callbacks.compute_clock.budget_minutes == 10
     assert best.iterations == 1000000 and best.trainer.max_epochs == -1 and best.tags == ["best_10min"]
     assert best.trainer.val_check_interval == 5000 and best.trainer.check_val_every_n_epoch is None
     assert best.model.generator.channels == 128 and best.model.discriminator.channels == 64
     assert best.trainer.precision == "bf16-mixed"
+    # hparams_search=dcgan_10min's trial 2
+    assert (best.optimizer.g.lr, best.optimizer.d.lr, best.optimizer.d_steps) == (5.061e-4, 5.065e-4, 2)
+    assert list(best.optimizer.g.betas) == list(best.optimizer.d.betas) == [0.0, 0.999]
+    assert (best.ema, best.r1_gamma) == (0.9999, 1.0)
     for cfg in (hinge, best):  # everything else is dcgan_hinge's
         cfg.train_minutes = cfg.callbacks.compute_clock.budget_minutes = cfg.iterations = cfg.tags = None
         cfg.trainer.max_epochs = cfg.trainer.val_check_interval = None
-        cfg.model.generator.channels = cfg.trainer.precision = None
+        cfg.model.generator.channels = cfg.trainer.precision = cfg.ema = cfg.r1_gamma = None
+        cfg.optimizer.g.lr = cfg.optimizer.d.lr = cfg.optimizer.d_steps = None
+        cfg.optimizer.g.betas = cfg.optimizer.d.betas = None
     assert best == hinge
+
+
+def test_the_hour_is_dcgan_hinge_with_a_wider_g_in_bfloat16_and_a_sixty_minute_clock():
+    hinge, hour = compose_train("experiment=dcgan_hinge"), compose_train("experiment=best_1h")
+    assert hour.train_minutes == hour.callbacks.compute_clock.budget_minutes == 60 and hour.tags == ["best_1h"]
+    assert hour.iterations == 1000000 and hour.trainer.max_epochs == -1
+    assert hour.trainer.val_check_interval == 10000 and hour.trainer.check_val_every_n_epoch is None
+    assert hour.model.generator.channels == 128 and hour.model.discriminator.channels == 64
+    assert hour.trainer.precision == "bf16-mixed"
+    for cfg in (hinge, hour):  # everything else is dcgan_hinge's (the hand-found 10-minute configuration)
+        cfg.train_minutes = cfg.callbacks.compute_clock.budget_minutes = cfg.iterations = cfg.tags = None
+        cfg.trainer.max_epochs = cfg.trainer.val_check_interval = None
+        cfg.model.generator.channels = cfg.trainer.precision = None
+    assert hour == hinge
 
 
 def test_the_tutorials_best_is_the_tutorial_with_r1_and_the_clock_deciding():

@@ -118,6 +118,25 @@ def test_the_minutes_search_trains_every_trial_for_the_same_time():
     }  # fmt: skip
 
 
+def test_the_ten_minute_search_trains_every_trial_for_ten_minutes_in_bfloat16_with_d_at_best_10mins_width():
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            "train",
+            overrides=["hparams_search=dcgan_10min", "model.generator.channels=128", "optimizer.g.betas.0=0.0"],
+            return_hydra_config=True,
+        )
+    assert cfg.train_minutes == 10 and cfg.callbacks.compute_clock.budget_minutes == 10
+    assert cfg.trainer.precision == "bf16-mixed" and cfg.torch_threads == 1 and cfg.hydra.launcher.n_jobs == 2
+    assert (cfg.model.generator.channels, cfg.model.discriminator.channels) == (128, 64)  # D's width is not searched
+    assert list(cfg.optimizer.d.betas) == list(cfg.optimizer.g.betas) == [0.0, 0.999]  # one beta1 for both
+    assert cfg.hydra.sweeper.study_name == "dcgan_10min"  # its own study, not the 4-minute one
+    assert set(cfg.hydra.sweeper.params) == {
+        "loss", "optimizer.g.lr", "optimizer.d.lr", "optimizer.g.betas.0", "optimizer.d_steps",
+        "model.generator.channels", "ema", "r1_gamma", "model.discriminator.spectral_norm",
+    }  # fmt: skip
+    assert cfg.hydra.sweeper.params.loss == "choice(hinge, lsgan)"
+
+
 def test_slurm_launcher_config_composes():
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=["hydra/launcher=slurm"], return_hydra_config=True)

@@ -281,11 +281,12 @@ def test_sample_grid_titles_shorten_numbers_and_wrap_to_one_grids_width():
 
     overrides = [
         "loss=lsgan", "optimizer.g.lr=0.0009351631148366853", "optimizer.d.lr=0.00026433083077080253",
-        "model.generator.channels=32", "ema=0.99", "model.discriminator.spectral_norm=False", "seed=1",
+        "model.generator.channels=32", "ema=0.9999", "model.discriminator.spectral_norm=False", "seed=1",
     ]  # fmt: skip
     title = grid_title(overrides)
     assert all(len(line) <= 40 for line in title.splitlines())
+    # Long numbers to 3 significant digits; short ones as written (0.9999 to 3 digits would read 1).
     assert title.split() == [
         "loss=lsgan", "optimizer.g.lr=0.000935", "optimizer.d.lr=0.000264", "model.generator.channels=32",
-        "ema=0.99", "model.discriminator.spectral_norm=False", "seed=1",
+        "ema=0.9999", "model.discriminator.spectral_norm=False", "seed=1",
     ]  # fmt: skip
