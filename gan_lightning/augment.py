@@ -4,6 +4,9 @@ D is trained on augmented reals and augmented fakes, and G is trained through th
 cannot memorize the training images and G is never pushed to produce augmented-looking digits. Every
 operation is differentiable in the images (G's gradients flow through it) and draws its randomness from
 torch's generator on the images' device, one draw per image, so a seed fixes it. Pixels are in [0, 1].
+
+With `ada_target` the policy is adaptive (ADA, Karras et al. 2020): each operation touches an image only
+with probability p, and p follows how sure D is of the reals.
 """
 
 from collections.abc import Callable, Sequence
@@ -75,3 +78,47 @@ class DiffAugment(nn.Module):
 
     def extra_repr(self) -> str:
         return f"policy={self.policy}"
+
+
+class AdaptiveAugment(DiffAugment):
+    """The policy applied to each image with probability `p`, steered by D's outputs on the reals (ADA).
+
+    ADA's overfitting heuristic r = E[sign(D(x) - threshold)] over the reals D saw: above `target` D is too
+    sure of the training images, so p rises, below it p falls, by the images seen over `images_to_full`
+    (p can go from 0 to 1 in 500k real images), every `interval` D steps. p starts at 0 and lives in the
+    state dict, so it resumes with the run. Everything stays on the device: no host sync per step.
+    """
+
+    def __init__(
+        self, policy: Sequence[str], target: float, threshold: float, interval: int = 4, images_to_full: int = 500_000
+    ) -> None:
+        super().__init__(policy)
+        self.target, self.threshold, self.interval, self.images_to_full = target, threshold, interval, images_to_full
+        self.register_buffer("p", torch.zeros(()))
+        self.register_buffer("signs", torch.zeros(()))  # sum of sign(D(x) - threshold) since p last moved
+        self.register_buffer("seen", torch.zeros(()))  # the real images those signs came from
+        self.observed = 0  # D steps since p last moved
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        for name in self.policy:
+            # Every image is augmented and then kept or not, so the random draws do not depend on p.
+            chosen = torch.rand(len(images), 1, 1, 1, device=images.device) < self.p
+            images = torch.where(chosen, OPERATIONS[name](images), images)
+        return images
+
+    @torch.no_grad()
+    def observe(self, real_out: torch.Tensor) -> None:
+        """Count D's verdicts on one step's reals; every `interval` steps, move p towards the target."""
+        self.signs += torch.sign(real_out.float() - self.threshold).sum()
+        self.seen += real_out.numel()
+        self.observed += 1
+        if self.observed < self.interval:
+            return
+        step = torch.sign(self.signs / self.seen - self.target) * self.seen / self.images_to_full
+        self.p.copy_((self.p + step).clamp(0.0, 1.0))
+        self.signs.zero_()
+        self.seen.zero_()
+        self.observed = 0
+
+    def extra_repr(self) -> str:
+        return f"policy={self.policy}, target={self.target}"

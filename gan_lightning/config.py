@@ -62,6 +62,11 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("loss.gp_weight", lambda v: v >= 0, "a number >= 0"),
     ("ema", lambda v: v is None or 0 < v < 1, "null (off) or a decay between 0 and 1, e.g. 0.999"),
     ("r1_gamma", lambda v: v >= 0, "a number >= 0 (0: no R1 penalty)"),
+    (
+        "ada_target",
+        lambda v: v is None or (not isinstance(v, bool) and -1 < v < 1),
+        "null (off) or a number in (-1, 1), e.g. 0.6",
+    ),
     ("model.generator.latent_dim", _positive_integer, "a positive integer"),
     ("model.generator.channels", _positive_integer, "a positive integer"),
     ("model.discriminator.channels", _positive_integer, "a positive integer"),
@@ -122,6 +127,8 @@ def _relation_errors(cfg: DictConfig) -> Iterator[str]:
         if isinstance(augment, str) or not all(name in OPERATIONS for name in augment):
             choices = ", ".join(OPERATIONS)
             yield f"augment must be null or a list from {choices}, e.g. [translation,cutout]; got {augment}"
+    if cfg.get("ada_target") is not None and not augment:
+        yield "ada_target adapts the augmentation's probability: set augment too, e.g. augment=[translation,cutout]"
     if cfg.get("lr_decay") is not None and cfg.get("iterations") is None and cfg.get("train_minutes") is None:
         yield "lr_decay needs a budget to decay over: set iterations or train_minutes"
     penalized = OmegaConf.select(cfg, "loss.gp_weight") or cfg.get("r1_gamma")

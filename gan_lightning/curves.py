@@ -18,6 +18,7 @@ GROUPS = {
     "d_fake_prob": "2_discriminator",
     "d_real_score": "2_discriminator",
     "d_fake_score": "2_discriminator",
+    "augment_p": "2_discriminator",
     "divergence": "3_divergence",
     "g_grad_norm": "4_generator",
     "wall_clock_s": "5_compute",

@@ -13,7 +13,7 @@ from torch import nn
 from torchmetrics.classification import BinaryAccuracy
 
 from gan_lightning import curves
-from gan_lightning.augment import DiffAugment
+from gan_lightning.augment import AdaptiveAugment, DiffAugment
 from gan_lightning.ema import EMAGenerator
 from gan_lightning.iterations import completed_iterations, is_logging_iteration
 from gan_lightning.losses import Objective
@@ -34,6 +34,7 @@ class GAN(pl.LightningModule):
         ema_decay: float | None = None,
         r1_gamma: float = 0.0,
         augment: Sequence[str] | None = None,
+        ada_target: float | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -44,7 +45,12 @@ class GAN(pl.LightningModule):
         self.d_steps, self.r1_gamma = d_steps, r1_gamma
         self.generator_ema = EMAGenerator(generator, ema_decay) if ema_decay else None
         # What D sees in training, reals and fakes alike (G learns through it); None: the images themselves.
-        self.augment = DiffAugment(augment) if augment else None
+        if not augment:
+            self.augment = None
+        elif ada_target is None:
+            self.augment = DiffAugment(augment)
+        else:  # ADA: a probability that D's verdicts on the reals steer
+            self.augment = AdaptiveAugment(augment, ada_target, objective.decision_threshold)
         self.accuracy = nn.ModuleDict(
             {f"{stage}_{kind}": BinaryAccuracy() for stage in ("val", "test") for kind in ("real", "fake")}
         )
@@ -96,6 +102,8 @@ class GAN(pl.LightningModule):
             images = self.augment(images)
         # D has no batch statistics, so one pass over reals and fakes together equals two passes.
         real_out, fake_out = self.discriminator(images).split(len(real))
+        if isinstance(self.augment, AdaptiveAugment):
+            self.augment.observe(real_out)
         real_loss, fake_loss = self.objective.discriminator_losses(real_out, fake_out)
         penalties = self._penalties(*images.split(len(real)))  # on the images D saw
         d_loss = real_loss + fake_loss + sum(penalties.values())
@@ -104,8 +112,10 @@ class GAN(pl.LightningModule):
         d_opt.step()
         if not measure:
             return d_loss, {}
-        losses = {"d_real_loss": real_loss, "d_fake_loss": fake_loss, "d_loss": d_loss, **penalties}
-        return d_loss, {**losses, **self.objective.output_statistics(real_out.detach(), fake_out.detach())}
+        stats = {"d_real_loss": real_loss, "d_fake_loss": fake_loss, "d_loss": d_loss, **penalties}
+        if isinstance(self.augment, AdaptiveAugment):
+            stats["augment_p"] = self.augment.p.clone()
+        return d_loss, {**stats, **self.objective.output_statistics(real_out.detach(), fake_out.detach())}
 
     def _penalties(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         penalties = {}

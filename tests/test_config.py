@@ -167,6 +167,9 @@ def test_best_experiment_has_the_documented_settings():
         ("iterations=10 lr_decay=true", True), ("lr_decay=0.5", True),  # the last: no budget to decay over
         ("augment=null", False), ("augment=[translation,cutout,brightness,contrast]", False),
         ("augment=[translation,flip]", True), ("augment=cutout", True),
+        ("augment=[cutout] ada_target=0.6", False), ("augment=[cutout] ada_target=-0.5", False),
+        ("augment=[cutout] ada_target=1", True), ("augment=[cutout] ada_target=-1", True),
+        ("augment=[cutout] ada_target=true", True), ("ada_target=0.6", True),  # the last: nothing to adapt
         ("trainer.max_epochs=-1", False), ("trainer.max_epochs=1", False), ("trainer.max_epochs=0", True),
         ("trainer.max_epochs=-2", True), ("callbacks.sample_grid.rows=0", True), ("callbacks.sample_grid.cols=0", True),
         ("callbacks.checkpoint.every_n_iterations=1", False), ("callbacks.checkpoint.every_n_iterations=0", True),

@@ -1,11 +1,12 @@
-"""Spectral normalization of D and differentiable augmentation (DiffAugment) of what D sees."""
+"""Spectral normalization of D and differentiable augmentation (DiffAugment, adaptive: ADA) of what D sees."""
 
 import pytest
 import pytorch_lightning as pl
 import torch
+from hydra.utils import instantiate
 from torch import nn
 
-from gan_lightning.augment import DiffAugment, brightness, contrast, cutout, translation
+from gan_lightning.augment import AdaptiveAugment, DiffAugment, brightness, contrast, cutout, translation
 from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.nets import DCGANDiscriminator, MLPDiscriminator
 from gan_lightning.train import train
@@ -131,6 +132,77 @@ def test_translation_gradient_is_the_shifted_output_gradient():
 def test_unknown_augmentation_is_refused():
     with pytest.raises(ValueError, match="unknown augmentation 'flip'; choose from translation, cutout"):
         DiffAugment(["translation", "flip"])
+
+
+def adaptive(p: float, policy=("brightness",), **kwargs) -> AdaptiveAugment:
+    ada = AdaptiveAugment(list(policy), target=0.6, threshold=0.0, **kwargs)
+    ada.p.fill_(p)
+    return ada
+
+
+def test_adaptive_augmentation_touches_each_image_with_probability_p():
+    images = digits(4000)
+    torch.manual_seed(0)
+    assert torch.equal(adaptive(0.0)(images), images)  # p starts at 0: D sees the images themselves
+    assert (adaptive(1.0)(images) != images).flatten(1).any(1).all()
+    touched = [(adaptive(p)(images) != images).flatten(1).any(1).float().mean().item() for p in (0.1, 0.3)]
+    assert touched == pytest.approx([0.1, 0.3], abs=0.02)
+    # Each operation decides for itself: with two of them, an image is left alone with (1 - p)^2.
+    untouched = (adaptive(0.3, ("brightness", "contrast"))(images) == images).flatten(1).all(1).float().mean()
+    assert untouched.item() == pytest.approx(0.7**2, abs=0.02)
+
+
+def test_adaptive_augmentation_is_differentiable_in_the_images():
+    images = digits().requires_grad_(True)
+    torch.manual_seed(3)
+    adaptive(0.5, ("translation", "cutout"))(images).sum().backward()
+    assert images.grad is not None and torch.isfinite(images.grad).all() and images.grad.abs().sum() > 0
+
+
+def test_p_rises_when_d_is_surer_of_the_reals_than_the_target_and_falls_back_to_zero_when_not():
+    ada = adaptive(0.0, interval=4, images_to_full=1000)
+    sure, unsure = torch.full((10,), 3.0), torch.tensor([1.0] * 7 + [-1.0] * 3)  # sign means 1 and 0.4
+    for _ in range(3):
+        ada.observe(sure)
+    assert ada.p.item() == 0.0  # moves only every `interval` D steps
+    ada.observe(sure)
+    assert ada.p.item() == pytest.approx(40 / 1000)  # the 40 reals seen, out of 1000 from 0 to 1
+    for _ in range(4):
+        ada.observe(sure)
+    assert ada.p.item() == pytest.approx(80 / 1000)
+    for _ in range(12):
+        ada.observe(unsure)
+    assert ada.p.item() == 0.0  # down by 40/1000 twice, then held at 0
+    ada.threshold = 0.5  # lsgan's D says "real" above 0.5: outputs of 0.4 are on the fake side
+    for _ in range(4):
+        ada.observe(torch.full((10,), 0.4))
+    assert ada.p.item() == 0.0
+
+
+@pytest.mark.parametrize(("loss", "threshold"), [("hinge", 0.0), ("nonsaturating", 0.0), ("lsgan", 0.5)])
+def test_ada_counts_ds_verdicts_at_the_losss_own_decision_threshold(make_cfg, loss, threshold):
+    model = instantiate(make_cfg(f"loss={loss}", "augment=[cutout]", "ada_target=0.6").model)
+    assert isinstance(model.augment, AdaptiveAugment)
+    assert (model.augment.threshold, model.augment.target) == (threshold, 0.6)
+    assert type(instantiate(make_cfg(f"loss={loss}", "augment=[cutout]").model).augment) is DiffAugment
+
+
+def test_the_adaptive_probability_moves_in_training_is_logged_and_resumes_with_the_run(make_cfg, tmp_path):
+    # hinge's D on the tiny data calls nearly all reals real in its first 8 steps (sign means 0.875-1)
+    ada = ["loss=hinge", "augment=[translation,cutout]", "ada_target=0.5", "test=false", "trainer.limit_val_batches=0"]
+
+    class LoggedP(pl.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+            self.logged = trainer.logged_metrics["2_discriminator/augment_p"].item()
+
+    logged = LoggedP()
+    train(make_cfg("iterations=4", *ada), [logged])
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    step = 4 * 16 / 500_000  # every 4 D steps of 16 reals
+    assert read_checkpoint(last)["state_dict"]["augment.p"].item() == pytest.approx(step)
+    assert logged.logged == pytest.approx(step)
+    train(make_cfg("iterations=8", *ada, f"ckpt_path={last}"))
+    assert read_checkpoint(last)["state_dict"]["augment.p"].item() == pytest.approx(2 * step)  # on from step, not 0
 
 
 class RecordWhatDSees(pl.Callback):
