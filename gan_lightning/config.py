@@ -62,6 +62,7 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("loss.gp_weight", lambda v: v >= 0, "a number >= 0"),
     ("ema", lambda v: v is None or 0 < v < 1, "null (off) or a decay between 0 and 1, e.g. 0.999"),
     ("r1_gamma", lambda v: v >= 0, "a number >= 0 (0: no R1 penalty)"),
+    ("r1_every", _positive_integer, "an integer >= 1 (1: R1 on every D step)"),
     (
         "ada_target",
         lambda v: v is None or (not isinstance(v, bool) and -1 < v < 1),

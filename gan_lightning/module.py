@@ -33,6 +33,7 @@ class GAN(pl.LightningModule):
         d_steps: int = 1,
         ema_decay: float | None = None,
         r1_gamma: float = 0.0,
+        r1_every: int = 1,
         augment: Sequence[str] | None = None,
         ada_target: float | None = None,
     ) -> None:
@@ -42,7 +43,7 @@ class GAN(pl.LightningModule):
         self.save_hyperparameters(ignore=["generator", "discriminator", "objective", "g_optimizer", "d_optimizer"])
         self.generator, self.discriminator, self.objective = generator, discriminator, objective
         self.g_optimizer_factory, self.d_optimizer_factory = g_optimizer, d_optimizer
-        self.d_steps, self.r1_gamma = d_steps, r1_gamma
+        self.d_steps, self.r1_gamma, self.r1_every = d_steps, r1_gamma, r1_every
         self.generator_ema = EMAGenerator(generator, ema_decay) if ema_decay else None
         # What D sees in training, reals and fakes alike (G learns through it); None: the images themselves.
         if not augment:
@@ -85,8 +86,9 @@ class GAN(pl.LightningModule):
         iteration = self.iteration  # 0-based index of this one
         # Statistics only on the iterations Lightning writes to the loggers: no per-step work or host syncs.
         measure = is_logging_iteration(self.trainer, iteration)
-        for real in batch.chunk(self.d_steps):  # a fresh minibatch of real images for each D step
-            d_loss, d_stats = self._discriminator_step(real, d_opt, measure)
+        for i, real in enumerate(batch.chunk(self.d_steps)):  # a fresh minibatch of real images for each D step
+            d_step = iteration * self.d_steps + i + 1  # D's updates so far, this one included
+            d_loss, d_stats = self._discriminator_step(real, d_opt, measure, with_r1=d_step % self.r1_every == 0)
         g_loss, g_stats = self._generator_step(len(real), g_opt, measure)
         if self.generator_ema is not None:
             self.generator_ema.update(self.generator, iteration)
@@ -94,7 +96,7 @@ class GAN(pl.LightningModule):
             self.log(curves.tag(name), value.detach(), prog_bar=name in ("d_loss", "g_loss"))
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
 
-    def _discriminator_step(self, real: torch.Tensor, d_opt, measure: bool) -> tuple[torch.Tensor, dict]:
+    def _discriminator_step(self, real: torch.Tensor, d_opt, measure: bool, with_r1: bool) -> tuple[torch.Tensor, dict]:
         with torch.no_grad():
             fake = self.generator(self.noise(len(real)))
         images = torch.cat([real, fake])
@@ -105,7 +107,7 @@ class GAN(pl.LightningModule):
         if isinstance(self.augment, AdaptiveAugment):
             self.augment.observe(real_out)
         real_loss, fake_loss = self.objective.discriminator_losses(real_out, fake_out)
-        penalties = self._penalties(*images.split(len(real)))  # on the images D saw
+        penalties = self._penalties(*images.split(len(real)), with_r1)  # on the images D saw
         d_loss = real_loss + fake_loss + sum(penalties.values())
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_loss)
@@ -117,12 +119,14 @@ class GAN(pl.LightningModule):
             stats["augment_p"] = self.augment.p.clone()
         return d_loss, {**stats, **self.objective.output_statistics(real_out.detach(), fake_out.detach())}
 
-    def _penalties(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _penalties(self, real: torch.Tensor, fake: torch.Tensor, with_r1: bool) -> dict[str, torch.Tensor]:
         penalties = {}
         if gp_weight := self.objective.gp_weight:
             penalties["d_gradient_penalty"] = gp_weight * gradient_penalty(self.discriminator, real, fake)
-        if self.r1_gamma:
-            penalties["d_r1_penalty"] = self.r1_gamma / 2 * r1_penalty(self.discriminator, real)
+        if self.r1_gamma and with_r1:
+            # Lazy R1 (StyleGAN2): taken on every r1_every-th D step only and weighted r1_every times, so its
+            # pull per D step is the same on average while the double backward runs 1 / r1_every as often.
+            penalties["d_r1_penalty"] = self.r1_every * self.r1_gamma / 2 * r1_penalty(self.discriminator, real)
         return penalties
 
     def _generator_step(self, n: int, g_opt, measure: bool) -> tuple[torch.Tensor, dict]:

@@ -150,6 +150,7 @@ def test_best_experiment_has_the_documented_settings():
         ("loss=wgan_gp loss.gp_weight=0", False), ("loss=wgan_gp loss.gp_weight=-0.1", True),
         ("ema=null", False), ("ema=0.5", False), ("ema=0", True), ("ema=1", True),
         ("r1_gamma=0", False), ("r1_gamma=-0.1", True),
+        ("r1_every=1", False), ("r1_every=16", False), ("r1_every=0", True), ("r1_every=2.5", True),
         ("model.generator.latent_dim=1", False), ("model.generator.latent_dim=0", True),
         ("data.batch_size=1", False), ("data.batch_size=true", True), ("data.eval_batch_size=0", True),
         ("data.val_size=0", False), ("data.val_size=-1", True), ("data.val_size=0.5", True),

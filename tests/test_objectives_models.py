@@ -71,6 +71,41 @@ def test_logged_r1_term_is_gamma_over_two_times_the_penalty(make_cfg, tmp_path):
     assert logged[curve("d_loss")][0] == pytest.approx(parts, rel=1e-5)
 
 
+class RecordDPasses(pl.Callback):
+    """D's inputs in training, pass by pass."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.inputs = []
+        pl_module.discriminator.register_forward_hook(lambda m, args, out: self.inputs.append(args[0].clone()))
+
+
+def test_lazy_r1_runs_its_own_pass_only_on_every_r1_every_th_d_step(make_cfg):
+    """d_steps=2, r1_every=3, 3 iterations: D steps 1-6, R1 on steps 3 and 6 (iteration 1's first, 2's second)."""
+    record = RecordDPasses()
+    overrides = ["r1_gamma=1", "r1_every=3", "optimizer.d_steps=2", "iterations=3", "test=false"]
+    train(make_cfg(*overrides, "trainer.limit_val_batches=0"), [record])
+    # Each pass is a D step (reals and fakes), R1's own pass (the reals of the D step just before) or G's.
+    kinds = []
+    for i, images in enumerate(record.inputs):
+        previous = record.inputs[i - 1] if i else None
+        if previous is not None and len(previous) == 2 * len(images) and torch.equal(images, previous[: len(images)]):
+            kinds.append("r1")
+        else:
+            kinds.append("d" if len(images) == 2 * len(record.inputs[-1]) else "g")
+    assert kinds == ["d", "d", "g", "d", "r1", "d", "g", "d", "d", "r1", "g"]
+
+
+@pytest.mark.parametrize("r1_every", [1, 4])
+def test_lazy_r1_weighs_the_penalty_r1_every_times_where_it_is_taken(r1_every):
+    torch.manual_seed(0)
+    cfg = compose_train("model=dcgan", "loss=hinge", "r1_gamma=10", f"r1_every={r1_every}")
+    gan: GAN = instantiate(cfg.model)
+    real, fake = torch.rand(2, 8, 1, 28, 28)
+    taken = gan._penalties(real, fake, with_r1=True)["d_r1_penalty"]
+    assert taken.item() == pytest.approx(r1_every * 10 / 2 * r1_penalty(gan.discriminator, real).item(), rel=1e-6)
+    assert gan._penalties(real, fake, with_r1=False) == {}
+
+
 class RecordGenerators(pl.Callback):
     """The averaged G before training and the raw G after every iteration."""
 
