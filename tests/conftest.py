@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
@@ -138,3 +139,15 @@ def datamodule(root: Path, **overrides):
 
     settings = {"download": "false", **{k: str(v).lower() if isinstance(v, bool) else v for k, v in overrides.items()}}
     return instantiate(compose_train(f"data.data_dir={root}", *(f"data.{k}={v}" for k, v in settings.items())).data)
+
+
+class RecordWhatDSees(pl.Callback):
+    """D's inputs in training, the real minibatches, and G's outputs."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.d_inputs, self.g_outputs, self.reals = [], [], []
+        pl_module.discriminator.register_forward_hook(lambda m, args, out: self.d_inputs.append(args[0].clone()))
+        pl_module.generator.register_forward_hook(lambda m, args, out: self.g_outputs.append(out.detach().clone()))
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.reals.append(batch.clone())

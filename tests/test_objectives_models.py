@@ -22,7 +22,7 @@ from gan_lightning.module import GAN
 from gan_lightning.penalties import r1_penalty
 from gan_lightning.sample import generate
 from gan_lightning.train import train
-from tests.conftest import checkpoint_iteration, compose_train, datamodule, tiny_overrides
+from tests.conftest import RecordWhatDSees, checkpoint_iteration, compose_train, datamodule, tiny_overrides
 
 LOSSES = ["minimax", "nonsaturating", "lsgan", "hinge", "wgan_gp"]
 MODELS = ["mlp", "dcgan"]
@@ -71,27 +71,19 @@ def test_logged_r1_term_is_gamma_over_two_times_the_penalty(make_cfg, tmp_path):
     assert logged[curve("d_loss")][0] == pytest.approx(parts, rel=1e-5)
 
 
-class RecordDPasses(pl.Callback):
-    """D's inputs in training, pass by pass."""
-
-    def on_train_start(self, trainer, pl_module) -> None:
-        self.inputs = []
-        pl_module.discriminator.register_forward_hook(lambda m, args, out: self.inputs.append(args[0].clone()))
-
-
 def test_lazy_r1_runs_its_own_pass_only_on_every_r1_every_th_d_step(make_cfg):
     """d_steps=2, r1_every=3, 3 iterations: D steps 1-6, R1 on steps 3 and 6 (iteration 1's first, 2's second)."""
-    record = RecordDPasses()
+    record = RecordWhatDSees()
     overrides = ["r1_gamma=1", "r1_every=3", "optimizer.d_steps=2", "iterations=3", "test=false"]
     train(make_cfg(*overrides, "trainer.limit_val_batches=0"), [record])
     # Each pass is a D step (reals and fakes), R1's own pass (the reals of the D step just before) or G's.
     kinds = []
-    for i, images in enumerate(record.inputs):
-        previous = record.inputs[i - 1] if i else None
+    for i, images in enumerate(record.d_inputs):
+        previous = record.d_inputs[i - 1] if i else None
         if previous is not None and len(previous) == 2 * len(images) and torch.equal(images, previous[: len(images)]):
             kinds.append("r1")
         else:
-            kinds.append("d" if len(images) == 2 * len(record.inputs[-1]) else "g")
+            kinds.append("d" if len(images) == 2 * len(record.d_inputs[-1]) else "g")
     assert kinds == ["d", "d", "g", "d", "r1", "d", "g", "d", "d", "r1", "g"]
 
 

@@ -10,7 +10,7 @@ from gan_lightning.augment import AdaptiveAugment, DiffAugment, brightness, cont
 from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.nets import DCGANDiscriminator, MLPDiscriminator
 from gan_lightning.train import train
-from tests.conftest import checkpoint_iteration
+from tests.conftest import RecordWhatDSees, checkpoint_iteration
 
 
 def digits(n: int = 16, seed: int = 0) -> torch.Tensor:
@@ -203,18 +203,6 @@ def test_the_adaptive_probability_moves_in_training_is_logged_and_resumes_with_t
     assert logged.logged == pytest.approx(step)
     train(make_cfg("iterations=8", *ada, f"ckpt_path={last}"))
     assert read_checkpoint(last)["state_dict"]["augment.p"].item() == pytest.approx(2 * step)  # on from step, not 0
-
-
-class RecordWhatDSees(pl.Callback):
-    """D's inputs in training, the real minibatches, and G's outputs."""
-
-    def on_train_start(self, trainer, pl_module) -> None:
-        self.d_inputs, self.g_outputs, self.reals = [], [], []
-        pl_module.discriminator.register_forward_hook(lambda m, args, out: self.d_inputs.append(args[0].clone()))
-        pl_module.generator.register_forward_hook(lambda m, args, out: self.g_outputs.append(out.detach().clone()))
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        self.reals.append(batch.clone())
 
 
 @pytest.mark.parametrize("augment", ["null", "[translation,cutout]"])
