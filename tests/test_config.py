@@ -108,14 +108,15 @@ def test_the_ten_minute_best_is_dcgan_hinge_with_the_searchs_winner_in_bfloat16_
     assert best == hinge
 
 
-def test_the_hour_is_the_ten_minute_best_with_a_sixty_minute_clock_validated_every_10k_iterations():
+def test_the_hour_is_the_ten_minute_best_with_one_d_step_falling_rates_and_a_weaker_lazy_r1_for_sixty_minutes():
     best, hour = compose_train("experiment=best_10min"), compose_train("experiment=best_1h")
     assert hour.train_minutes == hour.callbacks.compute_clock.budget_minutes == 60 and hour.tags == ["best_1h"]
     assert hour.trainer.val_check_interval == 10000 and hour.trainer.check_val_every_n_epoch is None
     assert hour.iterations == 1000000 and hour.trainer.max_epochs == -1  # the clock decides
+    assert (hour.optimizer.d_steps, hour.lr_decay, hour.r1_every, hour.r1_gamma) == (1, 0.5, 16, 0.1)
     for cfg in (best, hour):  # everything else is best_10min's
         cfg.train_minutes = cfg.callbacks.compute_clock.budget_minutes = cfg.tags = None
-        cfg.trainer.val_check_interval = None
+        cfg.trainer.val_check_interval = cfg.optimizer.d_steps = cfg.lr_decay = cfg.r1_every = cfg.r1_gamma = None
     assert hour == best
 
 
