@@ -22,10 +22,10 @@ train: $(STAMP)  ## train the default GAN (Hydra overrides in ARGS="..."); runs 
 	$(PYTHON) -m gan_lightning.train $(ARGS)
 
 test: $(STAMP)  ## the quick test suite (tiny synthetic data, no MNIST needed, a few minutes)
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n 2
 
 test-full: $(STAMP)  ## the whole suite, with the slow tests on the real MNIST ($$GAN_DATA_DIR): what CI runs
-	$(PYTHON) -m pytest -m ''
+	$(PYTHON) -m pytest -n 2 -m ''
 
 mutate: $(STAMP)  ## mutation testing of the pure modules: kill rate and every surviving mutant
 	rm -rf mutants

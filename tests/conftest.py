@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import pytorch_lightning as pl
+import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
@@ -17,6 +18,12 @@ from gan_lightning.config import CONF_DIR, PROJECT_ROOT
 from gan_lightning.iterations import completed_iterations
 
 TRAIN_IMAGES, TEST_IMAGES, VAL_IMAGES = 320, 64, 64
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two workers on a 2-core machine: one torch thread each (and in the processes they
+    # start), or the two slow each other down several-fold.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

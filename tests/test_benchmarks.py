@@ -28,7 +28,7 @@ def test_the_gpu_check_runs_on_cpu_and_writes_its_report(tmp_path):
     for row in report["rows"]:
         rate = row["iterations_per_s"]
         assert rate > 0
-        assert row["tutorial_100_epochs_min"] == pytest.approx(171_800 / rate / 60, rel=0.01)
+        assert row["tutorial_100_epochs_min"] == pytest.approx(171_800 / rate / 60, rel=1e-12)
     assert report["machine"]["device"] == "cpu"
     table = (tmp_path / "report.md").read_text()
     assert "| reduce-overhead | compile=true compile_mode=reduce-overhead |" in table
@@ -39,6 +39,6 @@ def test_the_training_benchmark_prints_both_ratios():
     done = run_script("bench_training.py", "--iterations", "6", "--warmup", "2", "--rounds", "2")
     for reference in ("tutorial", "plain"):
         pattern = rf"ratio project / {reference}: median ([\d.]+)x \(rounds ([\d.]+)x, ([\d.]+)x\)"
-        ratio = re.search(pattern, done.stdout)
+        ratio = re.search(pattern, done.stdout)  # each number printed to 2 decimals
         assert ratio, done.stdout
-        assert float(ratio.group(1)) == pytest.approx((float(ratio.group(2)) + float(ratio.group(3))) / 2, abs=0.01)
+        assert float(ratio.group(1)) == pytest.approx((float(ratio.group(2)) + float(ratio.group(3))) / 2, abs=0.011)

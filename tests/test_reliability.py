@@ -32,7 +32,7 @@ def start_training(mnist_dir: Path, run: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> None:
+def wait_for(path: Path, process: subprocess.Popen, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
         assert process.poll() is None, process.stdout.read()[-3000:]
@@ -95,8 +95,10 @@ def test_signal_saves_a_checkpoint_and_says_where(mnist_dir, tmp_path, signum):
     output, _ = process.communicate(timeout=120)
     assert process.returncode != 0
     last = run / "checkpoints" / "last.ckpt"
-    assert checkpoint_iteration(last) > 40  # saved on the way out, not only the periodic one
-    assert (run / "checkpoints" / f"interrupted_{checkpoint_iteration(last)}.ckpt").exists()
+    stopped_at = checkpoint_iteration(last)  # 40 or later: how far the run got depends on the machine's speed
+    assert stopped_at >= 40
+    # interrupted_<N>.ckpt is written only on the way out: the stop itself saved the weights it stopped with.
+    assert (run / "checkpoints" / f"interrupted_{stopped_at}.ckpt").exists()
     assert f"Resume with ckpt_path={last}" in output
 
 

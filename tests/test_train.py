@@ -1,7 +1,6 @@
 """Few-iteration training runs through `train(cfg)`: what they log, save, learn and resume."""
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ import pytorch_lightning as pl
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from gan_lightning.callbacks import ComputeClock
 from gan_lightning.checkpoints import read_checkpoint
 from gan_lightning.classifier import load_classifier, save_classifier, weights_hash
 from gan_lightning.curves import tag as curve
@@ -151,66 +151,60 @@ def test_the_compute_spent_is_logged_and_continues_across_a_resume(make_cfg, tmp
     assert all(later > earlier for earlier, later in zip(seconds, seconds[1:], strict=False)) and seconds[0] > 0
 
 
-class SlowValidation(pl.Callback):
-    def on_validation_batch_end(self, *args) -> None:
-        time.sleep(2)
+class FakeClock(pl.Callback):
+    """The compute clock reads a time this callback advances: `per_iteration` seconds as each iteration starts
+    and `per_validation_batch` seconds per validation batch, whatever the machine's speed. Records the learning
+    rates each iteration trained with (G's, D's) and the clock's reading after each iteration."""
 
-
-def test_validation_time_is_not_training_time(make_cfg, tmp_path):
-    """Two validations of 2 s each inside the epoch come before the last logged point; the clock skips them."""
-    clock = [
-        "callbacks.compute_clock={_target_:gan_lightning.callbacks.ComputeClock}",
-        "trainer.val_check_interval=2",
-        "trainer.check_val_every_n_epoch=null",
-        "trainer.limit_val_batches=1",
-        "test=false",
-    ]
-    train(make_cfg("iterations=6", *clock), [SlowValidation()])
-    events = tensorboard_events(tmp_path / "run")
-    steps_and_seconds = [(e.step, e.value) for e in events.Scalars(curve("wall_clock_s"))]
-    assert [step for step, _ in steps_and_seconds] == list(range(6))
-    assert 0 < steps_and_seconds[-1][1] < 2
-
-
-class SlowIterationsOnTheClock(pl.Callback):
-    """Each iteration takes at least 40 ms; records the compute clock's reading after each."""
+    def __init__(self, per_iteration: float = 0.125, per_validation_batch: float = 0.0) -> None:
+        self.per_iteration, self.per_validation_batch = per_iteration, per_validation_batch
+        self.now = 0.0
 
     def on_train_start(self, trainer, pl_module) -> None:
-        self.clock = next(c for c in trainer.callbacks if type(c).__name__ == "ComputeClock")
-        self.seconds = []
+        self.clock = next(c for c in trainer.callbacks if isinstance(c, ComputeClock))
+        self.clock.timer = lambda: self.now
+        self.rates, self.seconds = [], []
 
-    def on_train_batch_start(self, *args) -> None:
-        time.sleep(0.04)
+    def on_train_batch_start(self, trainer, *args) -> None:
+        # After LearningRateDecay's own batch start (configured callbacks run first): the rates are set for
+        # the clock's reading before this iteration.
+        self.rates.append(tuple(opt.param_groups[0]["lr"] for opt in trainer.optimizers))
+        self.now += self.per_iteration
 
     def on_train_batch_end(self, *args) -> None:
         self.seconds.append(self.clock.seconds)
 
+    def on_validation_batch_end(self, *args) -> None:
+        self.now += self.per_validation_batch
+
+
+CLOCK = "callbacks.compute_clock={_target_:gan_lightning.callbacks.ComputeClock}"
+
+
+def test_validation_time_is_not_training_time(make_cfg, tmp_path):
+    """Two validations inside the epoch take 2 s each on the clock; the training seconds logged skip them."""
+    clock = FakeClock(per_iteration=0.125, per_validation_batch=2.0)
+    validate_every_two = ["trainer.val_check_interval=2", "trainer.check_val_every_n_epoch=null"]
+    train(make_cfg("iterations=6", CLOCK, *validate_every_two, "trainer.limit_val_batches=1", "test=false"), [clock])
+    events = tensorboard_events(tmp_path / "run")
+    steps_and_seconds = [(e.step, e.value) for e in events.Scalars(curve("wall_clock_s"))]
+    assert clock.now == pytest.approx(6 * 0.125 + 3 * 2.0)  # the validations did take their time
+    assert steps_and_seconds == [(step, pytest.approx((step + 1) * 0.125)) for step in range(6)]
+
 
 def test_a_training_time_budget_stops_after_the_iteration_that_crosses_it(make_cfg, tmp_path):
-    record = SlowIterationsOnTheClock()
-    train(make_cfg("iterations=200", "train_minutes=0.005", "test=false"), [record])  # 0.3 s
+    """0.125 s an iteration against a budget of 0.6 s: the fifth iteration crosses it (0.625 s) and is the last."""
+    clock = FakeClock(per_iteration=0.125)
+    train(make_cfg("iterations=200", "train_minutes=0.01", "test=false"), [clock])
     summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    ran = summary["iterations"]
-    assert ran == len(record.seconds) < 200
-    assert record.seconds[-2] < 0.3 <= record.seconds[-1]
+    assert summary["iterations"] == len(clock.seconds) == 5
+    assert clock.seconds[-2] < 0.6 <= clock.seconds[-1]
     assert "val/fid" in summary["metrics"]  # the weights it stopped with are validated as after any run
-
-
-class RecordLearningRates(pl.Callback):
-    """The learning rates each iteration trained with (G's, D's), and the clock's reading after each."""
-
-    def on_train_start(self, trainer, pl_module) -> None:
-        self.clock = next(c for c in trainer.callbacks if type(c).__name__ == "ComputeClock")
-        self.rates, self.seconds = [], []
-
-    def on_train_batch_end(self, trainer, *args) -> None:
-        self.rates.append(tuple(opt.param_groups[0]["lr"] for opt in trainer.optimizers))
-        self.seconds.append(self.clock.seconds)
 
 
 def test_lr_decay_falls_linearly_to_zero_over_the_end_of_the_iteration_budget(make_cfg, tmp_path):
     """Decay from half the budget: iteration i of 8 trains at min(1, (1 - i/8) / 0.5) x the configured rates."""
-    record = RecordLearningRates()
+    record = FakeClock()
     overrides = ["lr_decay=0.5", "optimizer.g.lr=1e-3", "optimizer.d.lr=4e-4", "test=false"]
     train(make_cfg("iterations=8", *overrides), [record])
     factors = [1, 1, 1, 1, 1, 0.75, 0.5, 0.25]
@@ -223,16 +217,12 @@ def test_lr_decay_falls_linearly_to_zero_over_the_end_of_the_iteration_budget(ma
 
 
 def test_lr_decay_over_a_time_budget_follows_the_clock(make_cfg):
-    """With train_minutes the rates fall with the training seconds spent (0.3 s here), not the iterations."""
-    slow, record = SlowIterationsOnTheClock(), RecordLearningRates()
-    no_saving = "callbacks.checkpoint.every_n_iterations=1000"  # a checkpoint's seconds would count as training
-    train(make_cfg("iterations=200", "train_minutes=0.005", "lr_decay=0", "test=false", no_saving), [slow, record])
-    g_rates = [g for g, _ in record.rates]
-    assert len(g_rates) >= 5 and all(later < earlier for earlier, later in zip(g_rates, g_rates[1:], strict=False))
-    # Set before each iteration: between the clock's readings after the one before and after this one.
-    before = [0.0, *record.seconds[:-1]]
-    for rate, start, end in zip(g_rates, before, record.seconds, strict=True):
-        assert 1e-3 * (1 - end / 0.3) - 1e-9 <= rate <= 1e-3 * (1 - start / 0.3) + 1e-9
+    """With train_minutes the rates fall with the training seconds spent (0.125 s an iteration of a 0.6 s
+    budget here), not with the iterations: iteration i trains at 1 - 0.125 i / 0.6 of the configured rate."""
+    clock = FakeClock(per_iteration=0.125)
+    train(make_cfg("iterations=200", "train_minutes=0.01", "lr_decay=0", "test=false"), [clock])
+    g_rates = [g for g, _ in clock.rates]
+    assert g_rates == pytest.approx([1e-3 * (1 - 0.125 * i / 0.6) for i in range(5)])
 
 
 class RecordDiscriminatorInputs(pl.Callback):

@@ -3,6 +3,7 @@ and a training-time budget, so that runs compare at equal compute (a 3x slower l
 longer)."""
 
 import time
+from collections.abc import Callable
 
 import pytorch_lightning as pl
 
@@ -20,6 +21,8 @@ class ComputeClock(pl.Callback):
     """
 
     def __init__(self, budget_minutes: float | None = None) -> None:
+        # The time source, in seconds; tests replace it with a clock they advance by known amounts.
+        self.timer: Callable[[], float] = time.perf_counter
         self.budget_s = None if budget_minutes is None else 60 * budget_minutes
         self.seconds_before = 0.0  # spent by the runs this one resumes
         self.images_seen = 0
@@ -28,11 +31,11 @@ class ComputeClock(pl.Callback):
 
     @property
     def seconds(self) -> float:
-        running = time.perf_counter() - self._started if self._started is not None else 0.0
+        running = self.timer() - self._started if self._started is not None else 0.0
         return self.seconds_before + running
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
-        self._started = time.perf_counter()
+        self._started = self.timer()
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
         self._stop()
@@ -44,7 +47,7 @@ class ComputeClock(pl.Callback):
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
         if self._paused:
-            self._started, self._paused = time.perf_counter(), False
+            self._started, self._paused = self.timer(), False
 
     def _stop(self) -> None:
         self.seconds_before, self._started = self.seconds, None
