@@ -30,14 +30,14 @@ test-full: $(STAMP)  ## the whole suite, with the slow tests on the real MNIST (
 mutate: $(STAMP)  ## mutation testing of the pure modules: kill rate and every surviving mutant
 	rm -rf mutants
 	OMP_NUM_THREADS=1 $(VENV)/bin/mutmut run --max-children 2 > mutants.log 2>&1 || (tail -c 3000 mutants.log; exit 1)
-	$(PYTHON) tests/mutation_score.py
+	$(PYTHON) tools/mutation_score.py
 
 tensorboard: $(STAMP)  ## TensorBoard over every run and sweep in outputs/
 	$(VENV)/bin/tensorboard --logdir outputs
 
 lint: $(STAMP)  ## ruff, ruff format and a YAML check (CI runs this before the tests)
-	$(VENV)/bin/ruff check gan_lightning hydra_plugins tests benchmarks
-	$(VENV)/bin/ruff format --check gan_lightning hydra_plugins tests benchmarks
+	$(VENV)/bin/ruff check gan_lightning hydra_plugins tests benchmarks tools
+	$(VENV)/bin/ruff format --check gan_lightning hydra_plugins tests benchmarks tools
 	$(VENV)/bin/check-yaml $$(git ls-files '*.yaml')
 
 clean:  ## remove runs and caches (keeps .venv/)

@@ -37,7 +37,7 @@ from torchvision import transforms
 from torchvision.datasets import MNIST
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gan_lightning.config import CONF_DIR  # noqa: E402
+from gan_lightning.core.paths import CONF_DIR  # noqa: E402
 from gan_lightning.train import train  # noqa: E402
 
 BATCH = 32
@@ -166,7 +166,7 @@ def project_loop(data_dir: str, iterations: int, warmup: int, device: str, extra
 
 def tiny_mnist() -> str:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.conftest import write_mnist
+    from tests.helpers import write_mnist
 
     return str(write_mnist(Path(tempfile.mkdtemp(prefix="bench_mnist_")), n_train=6000, n_test=1000))
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import torch
 
-from gan_lightning.classifier import load_classifier
-from gan_lightning.config import exit_on_user_error, project_config
-from gan_lightning.data import load_mnist, to_unit
-from gan_lightning.metrics import QualityMetrics
-from gan_lightning.prdc import NAMES
+from gan_lightning.core.cli import exit_on_user_error, project_config
+from gan_lightning.core.data import load_mnist, to_unit
+from gan_lightning.quality.classifier import load_classifier
+from gan_lightning.quality.metrics import QualityMetrics
+from gan_lightning.quality.prdc import NAMES
 
 log = logging.getLogger(__name__)
 COLUMNS = ("fid", "kid", "inception_score", "mode_kl", "mode_classes", "confidence", *NAMES)

@@ -16,14 +16,15 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from gan_lightning.checkpoints import TrainedGAN, load_gan
-from gan_lightning.classifier import load_classifier
-from gan_lightning.config import check_config, entry_point
-from gan_lightning.data import MNISTDataModule, load_mnist, to_unit
-from gan_lightning.diagnostic_plots import save_closest_pairs, save_per_digit_chart
-from gan_lightning.diagnostics import memorization, per_digit
-from gan_lightning.images import fixed_noise, generator_grid, save_png
-from gan_lightning.sample import generate
+from gan_lightning.checks import check_config
+from gan_lightning.core.checkpoints import TrainedGAN, load_gan
+from gan_lightning.core.cli import entry_point
+from gan_lightning.core.data import MNISTDataModule, load_mnist, to_unit
+from gan_lightning.core.images import fixed_noise, generator_grid, save_png
+from gan_lightning.gan.sampling import generate
+from gan_lightning.quality.classifier import load_classifier
+from gan_lightning.quality.diagnostics import memorization, per_digit
+from gan_lightning.quality.plots import save_closest_pairs, save_per_digit_chart
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,10 @@ import torch
 from omegaconf import DictConfig
 from PIL import Image
 
-from gan_lightning.checkpoints import load_gan
-from gan_lightning.classifier import load_classifier
-from gan_lightning.config import check_config, entry_point
+from gan_lightning.checks import check_config
+from gan_lightning.core.checkpoints import load_gan
+from gan_lightning.core.cli import entry_point
+from gan_lightning.quality.classifier import load_classifier
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402

@@ -10,26 +10,13 @@ import numpy as np
 import torch
 from omegaconf import DictConfig
 
-from gan_lightning.checkpoints import load_gan
-from gan_lightning.config import check_config, entry_point
-from gan_lightning.images import image_grid, save_png
+from gan_lightning.checks import check_config
+from gan_lightning.core.checkpoints import load_gan
+from gan_lightning.core.cli import entry_point
+from gan_lightning.core.images import image_grid, save_png
+from gan_lightning.gan.sampling import generate
 
 log = logging.getLogger(__name__)
-
-
-@torch.no_grad()
-def generate(model: torch.nn.Module, n: int, seed: int, batch_size: int, device: str) -> np.ndarray:
-    """n images from G in eval mode, float32 (n, 28, 28) in [0, 1]; the same seed gives the same images.
-
-    G is the moving average of its weights when the run was trained with ema.
-    """
-    model = model.to(device).eval()
-    generator = torch.Generator().manual_seed(seed)
-    batches = []
-    for start in range(0, n, batch_size):
-        z = torch.randn(min(batch_size, n - start), model.latent_dim, generator=generator)
-        batches.append(model.eval_generator(z.to(device)).squeeze(1).float().cpu())
-    return torch.cat(batches).numpy()
 
 
 def sample(cfg: DictConfig) -> Path:

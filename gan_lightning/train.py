@@ -18,21 +18,29 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from gan_lightning.callbacks import StoreConfig
-from gan_lightning.checkpoints import check_compatible, read_checkpoint, resolve_ckpt_path
-from gan_lightning.classifier import weights_hash
-from gan_lightning.config import check_config, entry_point
-from gan_lightning.config_tree import show_config
-from gan_lightning.dropout import use_fast_dropout
-from gan_lightning.errors import ConfigError
-from gan_lightning.iterations import completed_iterations, optimizer_steps
-from gan_lightning.module import GAN
+from gan_lightning.checks import check_config
+from gan_lightning.core.checkpoints import check_compatible, read_checkpoint
+from gan_lightning.core.cli import entry_point
+from gan_lightning.core.config_tree import show_config
+from gan_lightning.core.errors import ConfigError
+from gan_lightning.core.iterations import completed_iterations, optimizer_steps
+from gan_lightning.core.paths import resolve_ckpt_path
+from gan_lightning.gan.dropout import use_fast_dropout
+from gan_lightning.gan.module import GAN
+from gan_lightning.quality.classifier import weights_hash
 
 log = logging.getLogger(__name__)
 
 
-def instantiate_group(group: DictConfig | None) -> list:
-    """Instantiate each entry of a group such as `callbacks` or `logger` (null entries switch one off)."""
-    return [instantiate(node) for node in (group or {}).values() if node is not None]
+def instantiate_group(group: DictConfig | None, **kwargs_by_target: dict) -> list:
+    """Instantiate each entry of a group such as `callbacks` or `logger` (null entries switch one off), with
+    extra arguments for the entries whose `_target_` ends in a key of kwargs_by_target."""
+    built = []
+    for node in (group or {}).values():
+        if node is not None:
+            extra = next((kw for end, kw in kwargs_by_target.items() if node._target_.endswith(end)), {})
+            built.append(instantiate(node, **extra))
+    return built
 
 
 def hparams_row(cfg: DictConfig) -> dict[str, object]:
@@ -116,7 +124,7 @@ def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str,
 
 
 def build_model(cfg: DictConfig) -> GAN:
-    model = instantiate(cfg.model)
+    model = instantiate(cfg.gan)
     if cfg.get("fast_dropout"):
         use_fast_dropout(model)
     if cfg.get("compile"):
@@ -131,7 +139,7 @@ def checked_resume(cfg: DictConfig, model: GAN) -> tuple[Path | None, int]:
     """The checkpoint to resume from and its iteration, checked now with a message that says what is wrong."""
     if not cfg.get("ckpt_path"):
         return None, 0
-    path = resolve_ckpt_path(str(cfg.ckpt_path), Path(cfg.paths.log_dir) / cfg.task_name)
+    path = resolve_ckpt_path(str(cfg.ckpt_path), Path(cfg.paths.log_dir) / "train")
     checkpoint = read_checkpoint(path)
     check_compatible(checkpoint, model, path)
     iteration = completed_iterations(checkpoint["global_step"], model.d_steps)
@@ -139,16 +147,45 @@ def checked_resume(cfg: DictConfig, model: GAN) -> tuple[Path | None, int]:
     return path, iteration
 
 
-def instantiate_loggers(cfg: DictConfig, resumed_at: int) -> list:
-    """The configured loggers. A resumed run's TensorBoard hides the points logged after its checkpoint (before
-    the interruption), so its curves continue as one line in the same run."""
-    loggers = []
-    for node in (cfg.get("logger") or {}).values():
-        if node is None:
-            continue
-        resumed = resumed_at and node._target_.endswith("TensorBoardLogger")
-        loggers.append(instantiate(node, purge_step=resumed_at) if resumed else instantiate(node))
-    return loggers
+class LastValidation(pl.Callback):
+    """The iteration of the last validation inside training: fit_and_test validates the final weights only
+    when training did not end with one."""
+
+    def __init__(self) -> None:
+        self.iteration: int | None = None
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: GAN) -> None:
+        if not trainer.sanity_checking:
+            self.iteration = pl_module.iteration
+
+
+def build_trainer(cfg: DictConfig, model: GAN, resumed_at: int, callbacks: list[pl.Callback]) -> pl.Trainer:
+    """The configured Trainer with the run's callbacks and loggers, its budget counted in iterations."""
+    budget = {}
+    if cfg.get("iterations"):
+        # Users count iterations; Lightning's max_steps counts every optimizer step.
+        budget = {"max_steps": optimizer_steps(cfg.iterations, model.d_steps), "max_epochs": -1}
+    # A resumed run's TensorBoard hides the points logged after its checkpoint (before the interruption), so
+    # its curves continue as one line in the same run.
+    resumed = {"TensorBoardLogger": {"purge_step": resumed_at}} if resumed_at else {}
+    loggers = instantiate_group(cfg.get("logger"), **resumed)
+    configured = [*instantiate_group(cfg.get("callbacks")), StoreConfig(cfg)]
+    trainer = instantiate(cfg.trainer, callbacks=[*configured, *callbacks], logger=loggers, **budget)
+    for logger in trainer.loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    return trainer
+
+
+def final_metrics(cfg: DictConfig, trainer: pl.Trainer, model: GAN, datamodule, last: LastValidation) -> dict:
+    """The metrics of the final weights: training's last logged values, a validation of the final weights
+    unless training ended with one, and the test step."""
+    # Each stage replaces trainer.callback_metrics, so collect them stage by stage.
+    metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    if trainer.limit_val_batches and not trainer.fast_dev_run and last.iteration != model.iteration:
+        metrics.update(trainer.validate(model, datamodule=datamodule, verbose=False)[0])
+    if cfg.get("test"):
+        metrics.update(trainer.test(model, datamodule=datamodule)[0])
+    return metrics
 
 
 def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[dict[str, float], int, str | None]:
@@ -160,23 +197,11 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
     model = build_model(cfg)
     ckpt_path, resumed_at = checked_resume(cfg, model)
     show_config(cfg, Path(cfg.paths.output_dir))  # once everything it names has been checked
-    budget = {}
-    if cfg.get("iterations"):
-        # Users count iterations; Lightning's max_steps counts every optimizer step.
-        budget = {"max_steps": optimizer_steps(cfg.iterations, model.d_steps), "max_epochs": -1}
-    callbacks = [*instantiate_group(cfg.get("callbacks")), StoreConfig(cfg), *extra_callbacks]
-    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=instantiate_loggers(cfg, resumed_at), **budget)
-    for logger in trainer.loggers:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    last_validation = LastValidation()
+    trainer = build_trainer(cfg, model, resumed_at, [last_validation, *extra_callbacks])
     trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     log.info("Trained %d iterations in %d epochs", model.iteration, trainer.current_epoch)
-    # Each stage replaces trainer.callback_metrics, so collect them stage by stage.
-    metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
-    if trainer.limit_val_batches and not trainer.fast_dev_run and model.validated_at != model.iteration:
-        # The last validation during training predates the last iterations: score the final weights.
-        metrics.update(trainer.validate(model, datamodule=datamodule, verbose=False)[0])
-    if cfg.get("test"):
-        metrics.update(trainer.test(model, datamodule=datamodule)[0])
+    metrics = final_metrics(cfg, trainer, model, datamodule, last_validation)
     classifier_hash = weights_hash(cfg.classifier) if cfg.callbacks.get("sample_quality") else None
     log_final_metrics(trainer, cfg, metrics, classifier_hash, step=max(model.iteration - 1, 0))
     return metrics, model.iteration, classifier_hash

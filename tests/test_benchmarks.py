@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, subprocess_env
+from tests.helpers import PROJECT_ROOT, subprocess_env
 
 
 def run_script(script: str, *args: str) -> subprocess.CompletedProcess:

@@ -3,7 +3,7 @@
 import pytest
 
 from gan_lightning.train import main as train_main
-from tests.conftest import cli_overrides, run_main_in_process, run_module
+from tests.helpers import cli_overrides, run_main_in_process, run_module
 
 
 def test_train_command_writes_its_run_folder(mnist_dir, tmp_path):
@@ -16,7 +16,7 @@ def test_train_command_writes_its_run_folder(mnist_dir, tmp_path):
     assert (run / "checkpoints" / "last.ckpt").exists() and (run / "samples" / "final.png").exists()
     tree = (run / "config_tree.log").read_text()  # the composed config, as printed at the start
     assert all(group in tree for group in ("data", "model", "loss", "optimizer", "trainer", "callbacks"))
-    assert "gan_lightning.losses.NonSaturating" in tree and tree.index("data") < tree.index("callbacks")
+    assert "gan_lightning.gan.losses.NonSaturating" in tree and tree.index("data") < tree.index("callbacks")
 
 
 def test_unknown_option_lists_valid_choices(tmp_path, capsys):

@@ -8,9 +8,11 @@ from hydra._internal.utils import _locate
 from hydra.errors import MissingConfigException
 from hydra.utils import instantiate
 
-from gan_lightning.config import PROJECT_ROOT, check_config, project_config, run_folder, user_error
-from gan_lightning.errors import ConfigError
-from tests.conftest import CONF_DIR, compose_train
+from gan_lightning.checks import check_config
+from gan_lightning.core.cli import project_config, user_error
+from gan_lightning.core.errors import ConfigError
+from gan_lightning.core.paths import PROJECT_ROOT, run_folder
+from tests.helpers import CONF_DIR, compose_train
 
 GROUPS = ["data", "model", "optimizer", "loss", "trainer", "logger", "callbacks", "paths", "debug", "experiment"]
 
@@ -29,7 +31,7 @@ def test_every_option_composes_and_passes_the_checks(group, option):
 
 @pytest.mark.parametrize("loss", options("loss"))
 def test_every_loss_builds_a_gan_with_its_own_optimizers(make_cfg, loss):
-    model = instantiate(make_cfg(f"loss={loss}").model)
+    model = instantiate(make_cfg(f"loss={loss}").gan)
     g_opt, d_opt = model.configure_optimizers()
     assert {id(p) for group in g_opt.param_groups for p in group["params"]} == {
         id(p) for p in model.generator.parameters()
@@ -225,7 +227,7 @@ def test_a_value_of_the_wrong_type_is_refused_not_crashed_on():
 
 def test_the_dropout_check_covers_each_mlp_of_a_mixed_model():
     """A DCGAN generator (no dropout list) must not stop the check of an MLP discriminator after it."""
-    mlp_d = ["model.discriminator._target_=gan_lightning.nets.MLPDiscriminator", "~model.discriminator.channels"]
+    mlp_d = ["model.discriminator._target_=gan_lightning.gan.nets.MLPDiscriminator", "~model.discriminator.channels"]
     mlp_lists = ["+model.discriminator.hidden=[8]", "+model.discriminator.dropout=[0.5,0.1]"]
     cfg = compose_train("model=dcgan", *mlp_d, *mlp_lists)
     with pytest.raises(ConfigError, match=r"^model\.discriminator\.dropout needs one value per hidden layer \(1\)"):
@@ -247,7 +249,7 @@ def test_user_error_finds_our_error_inside_a_librarys_wrapper():
         try:
             raise ours
         except ConfigError as err:
-            raise RuntimeError("Error in call to target 'gan_lightning.nets.DCGANGenerator'") from err
+            raise RuntimeError("Error in call to target 'gan_lightning.gan.nets.DCGANGenerator'") from err
     except RuntimeError as wrapped:
         assert user_error(wrapped) is ours
     assert user_error(RuntimeError("a bug, not a user error")) is None
@@ -266,13 +268,13 @@ def test_project_config_follows_the_environment(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     "overrides,optimizer,lr,betas,d_steps",
     [
-        (["loss=minimax"], "tutorial", 1e-3, [0.9, 0.999], 1),
-        (["loss=nonsaturating"], "tutorial", 1e-3, [0.9, 0.999], 1),
-        (["loss=lsgan"], "dcgan", 2e-4, [0.5, 0.999], 1),
-        (["loss=hinge"], "dcgan", 2e-4, [0.5, 0.999], 1),
-        (["loss=wgan_gp"], "wgan_gp", 1e-4, [0.0, 0.9], 5),
-        (["loss=wgan_gp", "optimizer=tutorial"], "tutorial", 1e-3, [0.9, 0.999], 1),  # the command line wins
-        (["loss=hinge", "optimizer.g.lr=5e-4"], "dcgan", 5e-4, [0.5, 0.999], 1),
+        (["loss=minimax"], "adam_tutorial", 1e-3, [0.9, 0.999], 1),
+        (["loss=nonsaturating"], "adam_tutorial", 1e-3, [0.9, 0.999], 1),
+        (["loss=lsgan"], "adam_dcgan", 2e-4, [0.5, 0.999], 1),
+        (["loss=hinge"], "adam_dcgan", 2e-4, [0.5, 0.999], 1),
+        (["loss=wgan_gp"], "adam_wgan_gp", 1e-4, [0.0, 0.9], 5),
+        (["loss=wgan_gp", "optimizer=adam_tutorial"], "adam_tutorial", 1e-3, [0.9, 0.999], 1),  # the command line wins
+        (["loss=hinge", "optimizer.g.lr=5e-4"], "adam_dcgan", 5e-4, [0.5, 0.999], 1),
     ],
 )
 def test_each_loss_brings_its_papers_optimizer_unless_told_otherwise(overrides, optimizer, lr, betas, d_steps):

@@ -8,9 +8,9 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan_lightning.checkpoints import CheckpointError, load_gan, read_checkpoint
+from gan_lightning.core.checkpoints import CheckpointError, load_gan, read_checkpoint
 from gan_lightning.train import train
-from tests.conftest import checkpoint_iteration, compose_train, run_module, tiny_overrides
+from tests.helpers import checkpoint_iteration, compose_train, run_module, tiny_overrides
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_sample_writes_the_promised_array(checkpoint, tmp_path):
 
 
 def test_sample_is_reproducible_by_seed(checkpoint):
-    from gan_lightning.sample import generate
+    from gan_lightning.gan.sampling import generate
 
     model = load_gan(checkpoint).model
     np.testing.assert_array_equal(generate(model, 8, 1, 3, "cpu"), generate(model, 8, 1, 3, "cpu"))

@@ -10,9 +10,9 @@ import torch
 from PIL import Image
 
 from gan_lightning.interpolate import latent_walks, main, slerp
-from tests.conftest import run_main_in_process
+from tests.helpers import CHECKPOINT_V0_1, run_main_in_process
 
-LEGACY = Path(__file__).parent / "fixtures" / "checkpoint_v0_1.pt"
+LEGACY = CHECKPOINT_V0_1
 
 
 def test_slerp_runs_along_the_sphere_between_its_ends():

@@ -8,7 +8,7 @@ import pytorch_lightning as pl
 from hydra.utils import instantiate
 
 from gan_lightning.train import train
-from tests.conftest import compose_train
+from tests.helpers import compose_train
 
 DATA_DIR = os.environ.get("GAN_DATA_DIR", "")
 pytestmark = [
@@ -29,7 +29,7 @@ def test_default_gan_learns_on_real_mnist(tmp_path):
         "trainer.limit_val_batches=2",  # 2,000 validation images vs 2,000 fakes
     )
     pl.seed_everything(cfg.seed)
-    untrained = instantiate(cfg.model)
+    untrained = instantiate(cfg.gan)
     quality = instantiate(cfg.callbacks.sample_quality)
     trainer = pl.Trainer(
         accelerator="cpu", logger=False, callbacks=[quality], limit_val_batches=2, enable_progress_bar=False

@@ -11,11 +11,11 @@ import pytorch_lightning as pl
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan_lightning.checkpoints import CheckpointError, read_checkpoint, resolve_ckpt_path
-from gan_lightning.curves import tag as curve
-from gan_lightning.errors import ConfigError, DataError, NonFiniteLossError
+from gan_lightning.core.checkpoints import CheckpointError, read_checkpoint, resolve_ckpt_path
+from gan_lightning.core.curves import tag as curve
+from gan_lightning.core.errors import ConfigError, DataError, NonFiniteLossError
 from gan_lightning.train import train
-from tests.conftest import PROJECT_ROOT, checkpoint_iteration, cli_overrides, datamodule, subprocess_env, write_mnist
+from tests.helpers import PROJECT_ROOT, checkpoint_iteration, cli_overrides, datamodule, subprocess_env, write_mnist
 
 
 def start_training(mnist_dir: Path, run: Path, *args: str) -> subprocess.Popen:

@@ -7,8 +7,8 @@ import pytorch_lightning as pl
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan_lightning.checkpoints import read_checkpoint
-from gan_lightning.curves import tag as curve
+from gan_lightning.core.checkpoints import read_checkpoint
+from gan_lightning.core.curves import tag as curve
 from gan_lightning.train import train
 
 NO_DROPOUT = ["model.generator.dropout=[0,0,0,0,0,0,0]", "model.discriminator.dropout=[0,0,0]"]

@@ -9,11 +9,11 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.callbacks import ComputeClock
-from gan_lightning.checkpoints import read_checkpoint
-from gan_lightning.classifier import load_classifier, save_classifier, weights_hash
-from gan_lightning.curves import tag as curve
+from gan_lightning.core.checkpoints import read_checkpoint
+from gan_lightning.core.curves import tag as curve
+from gan_lightning.quality.classifier import load_classifier, save_classifier, weights_hash
 from gan_lightning.train import train
-from tests.conftest import checkpoint_iteration
+from tests.helpers import checkpoint_iteration
 
 SCALARS = ["d_real_loss", "d_fake_loss", "d_loss", "g_loss", "divergence", "d_real_prob", "d_fake_prob", "g_grad_norm"]
 

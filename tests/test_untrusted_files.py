@@ -5,7 +5,6 @@ The attacks are real: a pickle whose loading would run `touch <marker>`, and a s
 `evaluate` and `train ckpt_path=...` in a subprocess; the marker must never appear.
 """
 
-import copy
 import os
 import shutil
 from pathlib import Path
@@ -16,17 +15,26 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from gan_lightning import classifier as classifier_module
-from gan_lightning.checkpoints import ALLOWED_TARGETS, CONFIG_KEY, CheckpointError, config_targets, load_gan
-from gan_lightning.classifier import ClassifierError, load_classifier
+from gan_lightning.core.checkpoints import (
+    ALLOWED_TARGETS,
+    CONFIG_KEY,
+    CheckpointError,
+    check_targets,
+    config_targets,
+    load_gan,
+    upgrade_legacy_config,
+)
 from gan_lightning.evaluate import evaluate
 from gan_lightning.evaluate import main as evaluate_main
-from gan_lightning.sample import generate
+from gan_lightning.gan.module import GAN
+from gan_lightning.gan.sampling import generate
+from gan_lightning.quality import classifier as classifier_module
+from gan_lightning.quality.classifier import ClassifierError, load_classifier
 from gan_lightning.sample import main as sample_main
 from gan_lightning.train import main as train_main
-from tests.conftest import CONF_DIR, cli_overrides, run_main_in_process, run_module
+from tests.helpers import CHECKPOINT_V0_1, CONF_DIR, cli_overrides, run_main_in_process, run_module
 
-LEGACY = Path(__file__).parent / "fixtures" / "checkpoint_v0_1.pt"
+LEGACY = CHECKPOINT_V0_1
 
 
 class RunsACommand:
@@ -208,7 +216,11 @@ def test_a_tampered_classifier_stops_training_in_one_line(tmp_path, marker, mnis
     assert not marker.exists()
 
 
-def test_allow_list_does_not_stop_a_real_run(make_cfg):
-    """The model node of a composed config is exactly what load_gan instantiates: it must pass the check."""
-    model = instantiate(copy.deepcopy(make_cfg().model))
-    assert type(model).__name__ == "GAN"
+@pytest.mark.parametrize("overrides", [[], ["model=dcgan", "loss=wgan_gp", "ema=0.9", "augment=[cutout]"]])
+def test_allow_list_does_not_stop_a_real_run(make_cfg, overrides):
+    """What a run stores in its checkpoints (its resolved config) passes the allow-list check, and the GAN it
+    names is what load_gan builds from it."""
+    stored = OmegaConf.to_container(make_cfg(*overrides), resolve=True)
+    check_targets(stored, "a run's checkpoint")  # raises on any _target_ outside the list
+    model = instantiate(upgrade_legacy_config(stored)["gan"])
+    assert type(model) is GAN

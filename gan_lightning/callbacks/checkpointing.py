@@ -8,9 +8,9 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 
-from gan_lightning.errors import NonFiniteLossError
-from gan_lightning.iterations import optimizer_steps
-from gan_lightning.protocol import GANModule
+from gan_lightning.core.errors import NonFiniteLossError
+from gan_lightning.core.iterations import optimizer_steps
+from gan_lightning.gan.protocol import GANModule
 
 log = logging.getLogger(__name__)
 # Lightning warns that manual optimization checkpoints hold the state after the step; that is what we want.

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytorch_lightning as pl
 
-from gan_lightning.curves import tag
-from gan_lightning.iterations import is_logging_iteration
-from gan_lightning.protocol import GANModule
+from gan_lightning.core.curves import tag
+from gan_lightning.core.iterations import is_logging_iteration
+from gan_lightning.gan.protocol import GANModule
 
 
 class ComputeClock(pl.Callback):

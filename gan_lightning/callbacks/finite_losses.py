@@ -3,9 +3,9 @@
 import pytorch_lightning as pl
 import torch
 
-from gan_lightning.errors import NonFiniteLossError
-from gan_lightning.iterations import is_logging_iteration
-from gan_lightning.protocol import GANModule
+from gan_lightning.core.errors import NonFiniteLossError
+from gan_lightning.core.iterations import is_logging_iteration
+from gan_lightning.gan.protocol import GANModule
 
 LOSSES = ("d_loss", "g_loss")
 

@@ -3,7 +3,7 @@
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import TQDMProgressBar
 
-from gan_lightning.iterations import completed_iterations
+from gan_lightning.core.iterations import completed_iterations
 
 
 class IterationProgressBar(TQDMProgressBar):

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytorch_lightning as pl
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from gan_lightning.images import fixed_noise, generator_grid, save_png
-from gan_lightning.protocol import GANModule
+from gan_lightning.core.images import fixed_noise, generator_grid, save_png
+from gan_lightning.gan.protocol import GANModule
 
 log = logging.getLogger(__name__)
 

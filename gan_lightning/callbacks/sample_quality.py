@@ -3,9 +3,9 @@
 import pytorch_lightning as pl
 import torch
 
-from gan_lightning.classifier import load_classifier
-from gan_lightning.metrics import QualityMetrics
-from gan_lightning.protocol import GANModule
+from gan_lightning.gan.protocol import GANModule
+from gan_lightning.quality.classifier import load_classifier
+from gan_lightning.quality.metrics import QualityMetrics
 
 
 class SampleQuality(pl.Callback):

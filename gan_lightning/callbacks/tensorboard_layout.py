@@ -3,7 +3,7 @@
 import pytorch_lightning as pl
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from gan_lightning.curves import tag
+from gan_lightning.core.curves import tag
 
 LAYOUT = {
     "1. the tutorial's curves": {

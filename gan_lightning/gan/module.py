@@ -1,0 +1,144 @@
+"""The GAN as a LightningModule with manual optimization: `d_steps` D updates, then one G update.
+
+Shaped like Lightning's own GAN example (toggle, zero_grad, manual_backward, step), plus the tutorial's
+statistics. Checkpoints, sample grids, quality metrics, random streams and the NaN guard are callbacks
+(gan_lightning/callbacks/); what they may use of this module is in gan_lightning/gan/protocol.py.
+"""
+
+from collections.abc import Callable, Sequence
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torchmetrics.classification import BinaryAccuracy
+
+from gan_lightning.core import curves
+from gan_lightning.core.iterations import completed_iterations, is_logging_iteration
+from gan_lightning.gan.augment import augmentation
+from gan_lightning.gan.ema import EMAGenerator
+from gan_lightning.gan.losses import Objective
+from gan_lightning.gan.penalties import Penalties
+
+OptimizerFactory = Callable[..., torch.optim.Optimizer]
+
+
+class GAN(pl.LightningModule):
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        objective: Objective,
+        g_optimizer: OptimizerFactory,
+        d_optimizer: OptimizerFactory,
+        d_steps: int = 1,
+        ema_decay: float | None = None,
+        r1_gamma: float = 0.0,
+        r1_every: int = 1,
+        augment: Sequence[str] | None = None,
+        ada_target: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        augment = list(augment) if augment else None  # a plain list in checkpoints (Hydra passes a ListConfig)
+        self.save_hyperparameters(ignore=["generator", "discriminator", "objective", "g_optimizer", "d_optimizer"])
+        self.generator, self.discriminator, self.objective = generator, discriminator, objective
+        self.g_optimizer_factory, self.d_optimizer_factory = g_optimizer, d_optimizer
+        self.d_steps = d_steps
+        self.generator_ema = EMAGenerator(generator, ema_decay) if ema_decay else None
+        # What D sees in training, reals and fakes alike (G learns through it); no policy: the images themselves.
+        self.augment = augmentation(augment, ada_target, objective.decision_threshold)
+        self.penalties = Penalties(objective.gp_weight, r1_gamma, r1_every)
+        self.accuracy = nn.ModuleDict(
+            {f"{stage}_{kind}": BinaryAccuracy() for stage in ("val", "test") for kind in ("real", "fake")}
+        )
+
+    @property
+    def latent_dim(self) -> int:
+        return self.generator.latent_dim
+
+    @property
+    def iteration(self) -> int:
+        return completed_iterations(self.global_step, self.d_steps)
+
+    @property
+    def eval_generator(self) -> nn.Module:
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.eval_generator(z)
+
+    def noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, device=self.device)
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        return [
+            self.g_optimizer_factory(self.generator.parameters()),
+            self.d_optimizer_factory(self.discriminator.parameters()),
+        ]
+
+    def training_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
+        g_opt, d_opt = self.optimizers()
+        iteration = self.iteration  # 0-based index of this one
+        # Statistics only on the iterations Lightning writes to the loggers: no per-step work or host syncs.
+        measure = is_logging_iteration(self.trainer, iteration)
+        minibatches = batch.chunk(self.d_steps)  # a fresh minibatch of real images for each D step
+        for i, real in enumerate(minibatches):
+            d_step = iteration * self.d_steps + i + 1  # D's updates so far, this one included
+            d_loss, d_stats = self._discriminator_step(real, d_opt, d_step, measure and i == self.d_steps - 1)
+        g_loss, g_stats = self._generator_step(len(minibatches[0]), g_opt, measure)  # G's batch: one minibatch
+        if self.generator_ema is not None:
+            self.generator_ema.update(self.generator, iteration)
+        for name, value in {**d_stats, **g_stats}.items():
+            self.log(curves.tag(name), value.detach(), prog_bar=name in ("d_loss", "g_loss"))
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
+
+    def _discriminator_step(self, real: torch.Tensor, d_opt, d_step: int, measure: bool) -> tuple[torch.Tensor, dict]:
+        with torch.no_grad():
+            fake = self.generator(self.noise(len(real)))
+        images = self.augment(torch.cat([real, fake]))
+        # D has no batch statistics, so one pass over reals and fakes together equals two passes.
+        real_out, fake_out = self.discriminator(images).split(len(real))
+        self.augment.observe(real_out)
+        real_loss, fake_loss = self.objective.discriminator_losses(real_out, fake_out)
+        penalties = self.penalties(self.discriminator, *images.split(len(real)), d_step)  # on the images D saw
+        d_loss = real_loss + fake_loss + sum(penalties.values())
+        d_opt.zero_grad(set_to_none=True)
+        self.manual_backward(d_loss)
+        d_opt.step()
+        if not measure:
+            return d_loss, {}
+        outputs = self.objective.output_statistics(real_out.detach(), fake_out.detach())
+        losses = {"d_real_loss": real_loss, "d_fake_loss": fake_loss, "d_loss": d_loss, **penalties}
+        return d_loss, {**losses, **self.augment.statistics(), **outputs}
+
+    def _generator_step(self, n: int, g_opt, measure: bool) -> tuple[torch.Tensor, dict]:
+        with self.toggled_optimizer(g_opt):  # D's weights get no gradients they would not use
+            fake = self.augment(self.generator(self.noise(n)))
+            g_loss = self.objective.generator_loss(self.discriminator(fake))
+            g_opt.zero_grad(set_to_none=True)
+            self.manual_backward(g_loss)
+            stats = {}
+            if measure:
+                grads = [p.grad for p in self.generator.parameters() if p.grad is not None]
+                stats = {"g_loss": g_loss, "g_grad_norm": torch.nn.utils.get_total_norm(grads)}
+            g_opt.step()
+        return g_loss, stats
+
+    def _evaluation_step(self, real: torch.Tensor, stage: str) -> dict[str, torch.Tensor]:
+        """The tutorial's evaluation done right: eval mode, pixels in [0, 1], as many fakes as reals.
+
+        Returns the fakes, so that SampleQuality scores the same images.
+        """
+        fake = self.eval_generator(self.noise(len(real)))
+        for kind, images, label in (("real", real, 1), ("fake", fake, 0)):
+            accuracy = self.accuracy[f"{stage}_{kind}"]
+            says_real = (self.discriminator(images) > self.objective.decision_threshold).long()
+            accuracy(says_real, torch.full_like(says_real, label))
+            self.log(f"{stage}/d_{kind}_acc", accuracy, on_epoch=True)
+        return {"fake": fake}
+
+    def validation_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
+        return self._evaluation_step(batch, "val")
+
+    def test_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
+        return self._evaluation_step(batch, "test")
