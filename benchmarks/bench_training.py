@@ -29,7 +29,6 @@ from statistics import median
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch import nn
 from torch.utils.data import DataLoader
@@ -37,7 +36,7 @@ from torchvision import transforms
 from torchvision.datasets import MNIST
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gan_lightning.core.paths import CONF_DIR  # noqa: E402
+from gan_lightning.core.cli import project_config  # noqa: E402
 from gan_lightning.train import train  # noqa: E402
 
 BATCH = 32
@@ -142,15 +141,8 @@ def sync(device: str) -> None:
 
 
 def compose_cfg(data_dir: str, device: str, *overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(
-            "train",
-            overrides=[
-                f"data.data_dir={data_dir}",
-                f"trainer.accelerator={'gpu' if device == 'cuda' else 'cpu'}",
-                *overrides,
-            ],
-        )
+    accelerator = "gpu" if device == "cuda" else "cpu"
+    return project_config([f"data.data_dir={data_dir}", f"trainer.accelerator={accelerator}", *overrides])
 
 
 def project_loop(data_dir: str, iterations: int, warmup: int, device: str, extra: list[str]) -> float:
