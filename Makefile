@@ -5,17 +5,17 @@ STAMP  := $(VENV)/.installed
 # The real MNIST: set GAN_DATA_DIR to a folder holding MNIST/raw; without it, data/ is used (and downloaded into).
 ARGS   ?=
 
-.PHONY: help install train test test-full mutate tensorboard lint clean classifier calibrate bench gpu-check
+.PHONY: help install train test test-full mutate tensorboard docs docs-build lint clean classifier calibrate bench gpu-check
 
 help:  ## this list
-	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E -e 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' -e 's/\$$\$$/$$/g' | expand -t 20
 
-install: $(STAMP)  ## the environment in .venv/ (torch 2.14.1, torchvision 0.29.1, pyproject.toml's packages)
+install: $(STAMP)  ## the environment in .venv/ (torch 2.14.1, torchvision 0.29.1, pyproject.toml's packages, test and docs tools)
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	$(PYTHON) -m pip install --quiet -e '.[dev,docs]'
 	touch $(STAMP)
 
 train: $(STAMP)  ## train the default GAN (Hydra overrides in ARGS="..."); runs land in outputs/train/
@@ -35,13 +35,19 @@ mutate: $(STAMP)  ## mutation testing of the pure modules: kill rate and every s
 tensorboard: $(STAMP)  ## TensorBoard over every run and sweep in outputs/
 	$(VENV)/bin/tensorboard --logdir outputs
 
+docs: $(STAMP)  ## the documentation site at http://localhost:8000 (pages in docs/, rebuilt as they change)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
+
+docs-build: $(STAMP)  ## build the documentation site into site/, failing on a broken link or picture (CI runs it)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 lint: $(STAMP)  ## ruff, ruff format and a YAML check (CI runs this before the tests)
 	$(VENV)/bin/ruff check gan_lightning hydra_plugins tests benchmarks tools
 	$(VENV)/bin/ruff format --check gan_lightning hydra_plugins tests benchmarks tools
 	$(VENV)/bin/check-yaml $$(git ls-files '*.yaml')
 
 clean:  ## remove runs and caches (keeps .venv/)
-	rm -rf outputs/*/ .pytest_cache .ruff_cache gan_lightning.egg-info mutants mutants.log
+	rm -rf outputs/*/ site .pytest_cache .ruff_cache gan_lightning.egg-info mutants mutants.log
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 classifier: $(STAMP)  ## retrain the metrics' feature classifier into .cache/ (the shipped one is the default)

@@ -4,6 +4,7 @@ Each set of 10,000 images is scored against the 10,000 test images, like `evalua
 real training images (the floor a perfect generator reaches), one digit only (mode collapse), and noise.
 """
 
+import argparse
 import json
 import logging
 from pathlib import Path
@@ -53,7 +54,8 @@ def markdown_table(results: dict, classifier_hash: str) -> str:
 
 
 @exit_on_user_error
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     cfg = project_config()
     paths = cfg.paths

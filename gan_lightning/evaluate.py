@@ -1,10 +1,11 @@
-"""Evaluate a trained generator: `python -m gan_lightning.evaluate ckpt_path=...`.
+"""Evaluate a trained generator: `python -m gan_lightning.evaluate ckpt_path=last`.
 
 Runs the model's test step (D's accuracy on the real test images and on as many fakes) with the sample
 quality metrics, then looks at how the generator fails: per digit (share, confidence, FID against that
 digit's real images) and whether its fakes sit closer to training images than unseen real images do.
-Writes metrics.json, samples.png, per_digit.png and memorization.png into the run folder. For a run
-trained with ema, `use_ema=false` scores the raw generator instead of its moving average.
+Writes metrics.json, samples.png, per_digit.png and memorization.png into its own run folder
+(outputs/evaluate/runs/<date>_<time>/). For a run trained with ema, `use_ema=false` scores the raw
+generator instead of its moving average.
 """
 
 import json
@@ -21,6 +22,7 @@ from gan_lightning.core.checkpoints import TrainedGAN, load_gan
 from gan_lightning.core.cli import entry_point
 from gan_lightning.core.data import MNISTDataModule, load_mnist, to_unit
 from gan_lightning.core.images import fixed_noise, generator_grid, save_png
+from gan_lightning.core.paths import train_runs
 from gan_lightning.gan.sampling import generate
 from gan_lightning.quality.classifier import load_classifier
 from gan_lightning.quality.diagnostics import memorization, per_digit
@@ -52,7 +54,7 @@ def diagnose(trained: TrainedGAN, data: MNISTDataModule, cfg: DictConfig, output
 
 def evaluate(cfg: DictConfig) -> dict:
     check_config(cfg)
-    trained = load_gan(cfg.ckpt_path)
+    trained = load_gan(cfg.ckpt_path, train_runs(cfg.paths.log_dir))
     if not cfg.use_ema:
         trained.model.generator_ema = None  # `eval_generator` falls back to the raw G
     pl.seed_everything(cfg.seed)

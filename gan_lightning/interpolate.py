@@ -1,9 +1,10 @@
-"""Latent walks: `python -m gan_lightning.interpolate ckpt_path=... n=8 steps=10`.
+"""Latent walks: `python -m gan_lightning.interpolate ckpt_path=last n=8 steps=10`.
 
 Each of the n rows walks from one Gaussian z to another along the sphere (slerp: Gaussian z's in 100
 dimensions lie near a sphere, where a straight line would cut through the low-density middle). Under each
 frame the feature classifier's digit and confidence show where G changes its mind. Writes `picture` (PNG)
-and an animated GIF beside it; the same seed gives the same pictures.
+and an animated GIF beside it, into outputs/interpolate/runs/<date>_<time>/ unless `picture=` is an
+absolute path; the same seed gives the same pictures.
 """
 
 import logging
@@ -18,6 +19,7 @@ from PIL import Image
 from gan_lightning.checks import check_config
 from gan_lightning.core.checkpoints import load_gan
 from gan_lightning.core.cli import entry_point
+from gan_lightning.core.paths import output_path, train_runs
 from gan_lightning.quality.classifier import load_classifier
 
 matplotlib.use("Agg")  # files only, no display
@@ -46,7 +48,7 @@ def latent_walks(n: int, steps: int, latent_dim: int, seed: int) -> torch.Tensor
 @torch.no_grad()
 def walk(cfg: DictConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The walks' images (n, steps, 28, 28), predicted digits and confidences (n, steps)."""
-    model = load_gan(cfg.ckpt_path).model
+    model = load_gan(cfg.ckpt_path, train_runs(cfg.paths.log_dir)).model
     classifier, _ = load_classifier(cfg.classifier)
     generator = model.eval_generator.eval()
     z = latent_walks(cfg.n, cfg.steps, model.latent_dim, cfg.seed)
@@ -84,7 +86,7 @@ def save_animation(images: np.ndarray, path: Path, scale: int = 3) -> None:
 def interpolate(cfg: DictConfig) -> Path:
     check_config(cfg)
     images, digits, confidence = walk(cfg)
-    picture = Path(cfg.picture)
+    picture = output_path(cfg.picture, cfg.paths.output_dir)
     save_picture(images, digits, confidence, picture)
     save_animation(images, picture.with_suffix(".gif"))
     log.info("Wrote %s and %s", picture, picture.with_suffix(".gif"))

@@ -1,6 +1,8 @@
-"""Draw images from a trained generator: `python -m gan_lightning.sample ckpt_path=... n=10000 out=samples.npy`.
+"""Draw images from a trained generator: `python -m gan_lightning.sample ckpt_path=last n=10000`.
 
-The .npy file is read by other tools: float32, shape (n, 28, 28), values in [0, 1]. Keep it so.
+Writes samples.npy and a grid of the first 64 (samples.png) into outputs/sample/runs/<date>_<time>/, or to
+`out=` where that is an absolute path. The .npy file is read by other tools: float32, shape (n, 28, 28),
+values in [0, 1]. Keep it so.
 """
 
 import logging
@@ -14,6 +16,7 @@ from gan_lightning.checks import check_config
 from gan_lightning.core.checkpoints import load_gan
 from gan_lightning.core.cli import entry_point
 from gan_lightning.core.images import image_grid, save_png
+from gan_lightning.core.paths import output_path, train_runs
 from gan_lightning.gan.sampling import generate
 
 log = logging.getLogger(__name__)
@@ -21,15 +24,14 @@ log = logging.getLogger(__name__)
 
 def sample(cfg: DictConfig) -> Path:
     check_config(cfg)
-    out = Path(cfg.out)
-    trained = load_gan(cfg.ckpt_path)
+    out = output_path(cfg.out, cfg.paths.output_dir)
+    trained = load_gan(cfg.ckpt_path, train_runs(cfg.paths.log_dir))
     images = generate(trained.model, cfg.n, cfg.seed, cfg.batch_size, cfg.device)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, images)
     save_png(image_grid(torch.from_numpy(images[:64]).unsqueeze(1)), out.with_suffix(".png"))
-    log.info(
-        "Wrote %d samples of iteration %d to %s (grid: %s)", cfg.n, trained.iteration, out, out.with_suffix(".png")
-    )
+    log.info("Sampled %s (iteration %d)", trained.path, trained.iteration)
+    log.info("Wrote %d samples to %s (grid: %s)", cfg.n, out, out.with_suffix(".png"))
     return out
 
 

@@ -4,18 +4,21 @@ Writes summary.csv, summary.md, curves.png and samples.png into the folder (what
 writes after every job) and prints summary.md.
 """
 
-import sys
+import argparse
 from pathlib import Path
 
 from gan_lightning.sweeps.report import write_summary
 
 
-def main() -> None:
-    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
-        sys.exit("usage: python -m gan_lightning.sweep_report <sweep folder>   (e.g. outputs/train/multiruns/<time>)")
-    jobs = write_summary(sys.argv[1])
-    print((Path(sys.argv[1]) / "summary.md").read_text())
-    print(f"{len(jobs)} jobs; wrote summary.csv, summary.md, curves.png and samples.png in {sys.argv[1]}")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="a multirun folder, e.g. outputs/train/multiruns/2026-01-01_12-00-00")
+    folder = parser.parse_args(argv).folder
+    if not folder.is_dir():
+        parser.error(f"{folder} is not a folder")
+    jobs = write_summary(folder)
+    print((folder / "summary.md").read_text())
+    print(f"{len(jobs)} jobs; wrote summary.csv, summary.md, curves.png and samples.png in {folder}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Hydra entry point: compose -> instantiate -> fit -> test -> return the optimized metric.
+"""Train a GAN on MNIST: compose the config, fit, validate, test, and return the metric a sweep optimizes.
 
 python -m gan_lightning.train loss=nonsaturating
 python -m gan_lightning.train -m loss=minimax,nonsaturating seed=1,2
@@ -24,7 +24,7 @@ from gan_lightning.core.cli import entry_point
 from gan_lightning.core.config_tree import show_config
 from gan_lightning.core.errors import ConfigError
 from gan_lightning.core.iterations import completed_iterations, optimizer_steps
-from gan_lightning.core.paths import resolve_ckpt_path
+from gan_lightning.core.paths import resolve_ckpt_path, train_runs
 from gan_lightning.gan.dropout import use_fast_dropout
 from gan_lightning.gan.module import GAN
 from gan_lightning.quality.classifier import weights_hash
@@ -123,6 +123,18 @@ def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str,
     return metrics
 
 
+def announce(cfg: DictConfig) -> None:
+    """Where the run writes, its budget, and how to watch it, before the first iteration."""
+    budget = f"{cfg.iterations} iterations" if cfg.get("iterations") else f"{cfg.trainer.max_epochs} epochs"
+    if cfg.get("train_minutes"):
+        budget += f" or {cfg.train_minutes} training minutes, whichever ends first"
+    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    watch = HydraConfig.get().sweep.dir if multirun else cfg.paths.output_dir
+    log.info("Run folder: %s", cfg.paths.output_dir)
+    log.info("Budget: %s (a time estimate follows the first iterations)", budget)
+    log.info("Watch it: tensorboard --logdir %s", watch)
+
+
 def build_model(cfg: DictConfig) -> GAN:
     model = instantiate(cfg.gan)
     if cfg.get("fast_dropout"):
@@ -139,7 +151,7 @@ def checked_resume(cfg: DictConfig, model: GAN) -> tuple[Path | None, int]:
     """The checkpoint to resume from and its iteration, checked now with a message that says what is wrong."""
     if not cfg.get("ckpt_path"):
         return None, 0
-    path = resolve_ckpt_path(str(cfg.ckpt_path), Path(cfg.paths.log_dir) / "train")
+    path = resolve_ckpt_path(str(cfg.ckpt_path), train_runs(cfg.paths.log_dir))
     checkpoint = read_checkpoint(path)
     check_compatible(checkpoint, model, path)
     iteration = completed_iterations(checkpoint["global_step"], model.d_steps)
@@ -197,6 +209,7 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
     model = build_model(cfg)
     ckpt_path, resumed_at = checked_resume(cfg, model)
     show_config(cfg, Path(cfg.paths.output_dir))  # once everything it names has been checked
+    announce(cfg)
     last_validation = LastValidation()
     trainer = build_trainer(cfg, model, resumed_at, [last_validation, *extra_callbacks])
     trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)

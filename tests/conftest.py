@@ -19,6 +19,15 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 register_resolvers()  # for the tests that compose configs themselves, as every entry point does first
 
 
+@pytest.fixture(autouse=True)
+def runs_in_tmp_path(tmp_path, monkeypatch) -> Path:
+    """Every command a test runs (in process or as a subprocess) writes its run folders under tmp_path, never into
+    the checkout's outputs/."""
+    runs = tmp_path / "outputs"
+    monkeypatch.setenv("GAN_LOG_DIR", str(runs))
+    return runs
+
+
 @pytest.fixture(scope="session")
 def mnist_dir(tmp_path_factory) -> Path:
     return write_mnist(tmp_path_factory.mktemp("data"))

@@ -259,9 +259,12 @@ def test_user_error_finds_our_error_inside_a_librarys_wrapper():
 def test_project_config_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("GAN_LOG_DIR", str(tmp_path / "runs"))
     cfg = project_config()
     assert cfg.paths.data_dir == str(tmp_path / "data") and cfg.paths.cache_dir == str(tmp_path / "cache")
-    assert cfg.paths.log_dir == str(PROJECT_ROOT / "outputs")
+    assert cfg.paths.log_dir == str(tmp_path / "runs")
+    monkeypatch.delenv("GAN_LOG_DIR")
+    assert project_config().paths.log_dir == str(PROJECT_ROOT / "outputs")
     assert cfg.callbacks.sample_quality.kid_subset_size == 1000
 
 

@@ -1,6 +1,7 @@
 """`evaluate` and `sample` on a checkpoint from a few-iteration training run, and bad checkpoints."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from gan_lightning.core.checkpoints import CheckpointError, load_gan, read_checkpoint
 from gan_lightning.train import train
-from tests.helpers import checkpoint_iteration, compose_train, run_module, tiny_overrides
+from tests.helpers import checkpoint_iteration, compose_train, run_main_in_process, run_module, tiny_overrides
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +86,25 @@ def test_foreign_checkpoint_is_reported(tmp_path):
 def test_resume_from_a_missing_checkpoint_is_refused(make_cfg, tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         train(make_cfg(f"ckpt_path={tmp_path / 'missing.ckpt'}"))
+
+
+def test_sample_and_interpolate_write_into_their_own_run_folders_and_find_last_under_the_log_dir(
+    checkpoint, runs_in_tmp_path
+):
+    """ckpt_path=last means the newest train run under paths.log_dir for every command; relative outputs land in
+    outputs/<command>/runs/<time>/, never in the working directory."""
+    from gan_lightning.interpolate import main as interpolate_main
+    from gan_lightning.sample import main as sample_main
+
+    newest = runs_in_tmp_path / "train" / "runs" / "one" / "checkpoints" / "last.ckpt"
+    newest.parent.mkdir(parents=True)
+    shutil.copy(checkpoint, newest)
+    before = sorted(Path.cwd().iterdir())
+    assert run_main_in_process(sample_main, "ckpt_path=last", "n=10") is None
+    assert run_main_in_process(interpolate_main, "ckpt_path=last", "n=2", "steps=3") is None
+    (sampled,) = (runs_in_tmp_path / "sample" / "runs").iterdir()
+    (walked,) = (runs_in_tmp_path / "interpolate" / "runs").iterdir()
+    assert np.load(sampled / "samples.npy").shape == (10, 28, 28) and (sampled / "samples.png").exists()
+    assert (walked / "interpolations.png").exists() and (walked / "interpolations.gif").exists()
+    assert f"{newest.resolve()}" in (sampled / "sample.log").read_text()
+    assert sorted(Path.cwd().iterdir()) == before

@@ -262,3 +262,26 @@ def test_the_final_weights_are_validated_once(make_cfg, tmp_path, iterations, st
     fids = tensorboard_events(tmp_path / "run").Scalars("val/fid")
     assert [event.step for event in fids] == steps
     assert result["val/fid"] == pytest.approx(fids[-1].value)
+
+
+def test_periodic_checkpoints_keep_the_newest_three_unless_told_otherwise(make_cfg, tmp_path):
+    every = ["callbacks.checkpoint.every_n_iterations=1", "callbacks.best_checkpoint=null", "test=false"]
+    train(make_cfg(*every))
+    kept = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
+    assert kept == ["iteration_4.ckpt", "iteration_5.ckpt", "iteration_6.ckpt", "last.ckpt"]
+    train(make_cfg(*every, "callbacks.checkpoint.save_top_k=-1", output_dir=tmp_path / "all"))
+    assert len(list((tmp_path / "all" / "checkpoints").glob("iteration_*.ckpt"))) == 6
+
+
+def test_a_first_time_estimate_is_logged_from_the_measured_rate(make_cfg, tmp_path, caplog):
+    """0.5 s an iteration on the clock: after 4 of 6 iterations, 2 remain: 1 s, 0.0 minutes at 2.0 it/s;
+    with a 10-iteration budget, 6 remain: 3 s = 0.05 minutes."""
+    estimate = ["callbacks.compute_clock.estimate_after=4", "test=false", "trainer.limit_val_batches=0"]
+    with caplog.at_level("INFO", logger="gan_lightning.callbacks.compute_clock"):
+        train(make_cfg(*estimate), [FakeClock(per_iteration=0.5)])
+        train(make_cfg(*estimate, "iterations=10", output_dir=tmp_path / "longer"), [FakeClock(per_iteration=0.5)])
+    lines = [r.getMessage() for r in caplog.records if "iterations/s" in r.getMessage()]
+    assert lines == [
+        "2.0 iterations/s over the first 4: about 0.0 more training minutes (to iteration 6; validation not counted)",
+        "2.0 iterations/s over the first 4: about 0.1 more training minutes (to iteration 10; validation not counted)",
+    ]

@@ -8,6 +8,7 @@ import each other; no module reaches itself through a chain of imports (a circle
 functions too.
 """
 
+import argparse
 import ast
 import sys
 from collections.abc import Iterator
@@ -107,6 +108,7 @@ def violations(root: Path = ROOT) -> list[str]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     found = violations()
     print("\n".join(found) or "imports: no circle, no upward import")
     sys.exit(1 if found else 0)

@@ -1,11 +1,12 @@
 """`make mutate`'s report on mutmut's last run: the kill rate, and every surviving mutant with its diff.
 
-    python tests/mutation_score.py        # after `mutmut run`
+    python tools/mutation_score.py        # after `mutmut run`
 
-Survivors that match tests/mutation_equivalents.txt (function + mutated text) are marked with the reason
+Survivors that match tools/mutation_equivalents.txt (function + mutated text) are marked with the reason
 they cannot change behaviour; any other survivor is a test to write. Exit status 1 below MINIMUM.
 """
 
+import argparse
 import re
 import subprocess
 import sys
@@ -32,6 +33,7 @@ def mutated_lines(name: str) -> str:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     results = statuses()
     killed = sum(status in ("killed", "timeout") for status in results.values())
     rate = killed / len(results)

@@ -2,15 +2,18 @@
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from gan_lightning.core.command_line import check_command_line
 from gan_lightning.core.errors import GANError
 from gan_lightning.core.paths import CONF_DIR
 from gan_lightning.core.resolvers import register_resolvers
@@ -39,6 +42,7 @@ def entry_point(config_name: str) -> Callable[[Callable[[DictConfig], object]], 
         @functools.wraps(hydra_main)
         def run() -> object:
             register_resolvers()
+            check_command_line(config_name, sys.argv[1:])
             return hydra_main()
 
         return run
@@ -57,6 +61,8 @@ def exit_on_user_error(entry: Callable) -> Callable:
             sys.exit("stopped by SIGTERM; the checkpoint saved on the way out is logged above")
         except Exception as raised:
             err = user_error(raised)
+            if err is None and isinstance(raised, InstantiationException) and not os.environ.get("HYDRA_FULL_ERROR"):
+                err = GANError(" ".join(str(raised).split()) + " (HYDRA_FULL_ERROR=1 shows the traceback)")
             if err is None:
                 raise
             if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:

@@ -36,13 +36,24 @@ def resolve_ckpt_path(value: str, runs_dir: str | Path) -> Path:
     return path
 
 
+def train_runs(log_dir: str | Path) -> Path:
+    """Where `ckpt_path=last` / `best` look, for every command: the train runs (and sweeps) under log_dir."""
+    return Path(log_dir) / "train"
+
+
+def output_path(value: str, output_dir: str | Path) -> Path:
+    """A file a command writes: an absolute path as given, a relative one inside the command's run folder."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else Path(output_dir) / path
+
+
 def run_folder(ckpt_path: str | None, task_name: str, log_dir: str, new_folder: str) -> str:
     """The folder a `train` run writes to: the run it resumes (ckpt_path = a run folder, `last`, or a file in a
     run's checkpoints/), so that its curves, checkpoints and log continue there; else `new_folder`."""
     if not ckpt_path or task_name != "train":
         return new_folder
     try:
-        checkpoint = resolve_ckpt_path(str(ckpt_path), Path(log_dir) / "train")
+        checkpoint = resolve_ckpt_path(str(ckpt_path), train_runs(log_dir))
     except CheckpointError:
         return new_folder  # train itself says what is wrong, in one line
     return str(checkpoint.parent.parent) if checkpoint.parent.name == "checkpoints" else new_folder

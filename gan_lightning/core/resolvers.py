@@ -1,11 +1,41 @@
 """The OmegaConf resolvers the configs use, registered by every entry point before it composes a config."""
 
-from omegaconf import OmegaConf
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
 
 from gan_lightning.core.paths import PROJECT_ROOT, run_folder
 
+MAX_RUN_NAME = 150  # characters: a folder name (each job has its own folder, so a cut name stays apart)
+
+
+def swept_keys(hydra: DictConfig) -> set[str]:
+    """The keys a multirun varies: those with several values on its command line (kept in the sweep folder's
+    multirun.yaml) and those of the sweeper's search space."""
+    saved = Path(hydra.sweep.dir) / "multirun.yaml"
+    command_line = OmegaConf.load(saved).hydra.overrides.task if saved.exists() else []
+    parsed = OverridesParser.create().parse_overrides(list(command_line))
+    return {o.key_or_group for o in parsed if o.is_sweep_override()} | set(hydra.sweeper.get("params") or {})
+
+
+def tensorboard_run_name() -> str:
+    """A sweep job's TensorBoard run is named by the overrides that tell it from the others (`loss=minimax,seed=2`);
+    a single run needs no name."""
+    if not (HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN):
+        return ""
+    hydra = HydraConfig.get()
+    keys = swept_keys(hydra)
+    own = [line for line in hydra.overrides.task if line.split("=")[0].lstrip("+~") in keys]
+    name = ",".join(own) if own else hydra.job.override_dirname
+    return name.replace("/", "_")[:MAX_RUN_NAME]
+
 
 def register_resolvers() -> None:
-    """`${project_root:}` and `${run_folder:...}` (conf/paths, conf/hydra). Safe to call more than once."""
+    """`${project_root:}`, `${run_folder:...}` and `${tensorboard_run_name:...}` (conf/paths, conf/hydra,
+    conf/logger). Safe to call more than once."""
     OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
     OmegaConf.register_new_resolver("run_folder", run_folder, replace=True)
+    OmegaConf.register_new_resolver("tensorboard_run_name", tensorboard_run_name, replace=True)

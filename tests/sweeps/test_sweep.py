@@ -50,6 +50,8 @@ def test_two_losses_two_seeds_summary(mnist_dir, tmp_path):
     for job, overrides in (("0", ["loss=minimax", "seed=1"]), ("3", ["loss=nonsaturating", "seed=2"])):
         assert (sweep / job / "checkpoints" / "last.ckpt").exists()  # each job in its own folder
         assert all(o in (sweep / job / ".hydra" / "overrides.yaml").read_text() for o in overrides)
+        # In TensorBoard over the sweep, a job's run reads as what the sweep varies.
+        assert [p.name for p in (sweep / job / "tensorboard").iterdir()] == [",".join(overrides)]
     rows = summary_rows(sweep)
     assert len(rows) == 4 and {row["status"] for row in rows} == {"completed"}
     assert {row["group"] for row in rows} == {"loss=minimax", "loss=nonsaturating"}

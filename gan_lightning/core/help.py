@@ -1,0 +1,113 @@
+"""`python -m gan_lightning.<command> --help`: what the command does, its groups and keys, examples.
+
+Everything is read from the files themselves (the module docstrings, the YAML comments), so the page cannot
+fall behind them; the full composed config stays with `--cfg job`.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+import yaml
+
+from gan_lightning.core.paths import CONF_DIR, PROJECT_ROOT
+
+PACKAGE_DIR = PROJECT_ROOT / "gan_lightning"
+# The commands and their Hydra config (None: a plain argparse command).
+COMMANDS = {
+    "train": "train",
+    "evaluate": "evaluate",
+    "sample": "sample",
+    "interpolate": "interpolate",
+    "calibrate": None,
+    "classifier": None,
+    "sweep_report": None,
+}
+EXAMPLES = {
+    "train": [
+        "python -m gan_lightning.train loss=minimax iterations=2000",
+        "python -m gan_lightning.train experiment=best_10min",
+        "python -m gan_lightning.train -m experiment=minimax_vs_nonsaturating",
+    ],
+    "evaluate": [
+        "python -m gan_lightning.evaluate ckpt_path=last",
+        "python -m gan_lightning.evaluate ckpt_path=best use_ema=false",
+        "python -m gan_lightning.evaluate ckpt_path=outputs/train/runs/2026-01-01_12-00-00",
+    ],
+    "sample": [
+        "python -m gan_lightning.sample ckpt_path=last",
+        "python -m gan_lightning.sample ckpt_path=best n=1000 seed=1",
+        "python -m gan_lightning.sample ckpt_path=last n=64 out=/tmp/samples.npy",
+    ],
+    "interpolate": [
+        "python -m gan_lightning.interpolate ckpt_path=last",
+        "python -m gan_lightning.interpolate ckpt_path=best n=4 steps=16",
+        "python -m gan_lightning.interpolate ckpt_path=last seed=3 picture=/tmp/walks.png",
+    ],
+}
+
+
+def summary(command: str) -> str:
+    """The first line of the command's module docstring (read, not imported)."""
+    source = (PACKAGE_DIR / f"{command}.py").read_text()
+    return (ast.get_docstring(ast.parse(source)) or command).splitlines()[0]
+
+
+def first_comment(path: Path) -> str:
+    """The first comment line of a YAML file (skipping `@package` lines): what the option is."""
+    for line in path.read_text().splitlines():
+        if line.startswith("#") and "@package" not in line:
+            return line.lstrip("# ").strip()
+    return ""
+
+
+def key_comments(path: Path) -> dict[str, str]:
+    """Top-level keys of a YAML file with the first line of the comment block above each."""
+    described, block = {}, []
+    for line in path.read_text().splitlines():
+        if line.startswith("#"):
+            block.append(line.lstrip("# ").strip())
+            continue
+        match = re.match(r"^(\w+):", line)
+        if match and match.group(1) not in ("defaults", "hydra"):
+            described[match.group(1)] = block[0] if block else ""
+        block = []
+    return described
+
+
+def chosen_groups(config_name: str) -> dict[str, str | None]:
+    """The groups in a config's defaults list with their default option (hydra/... and _self_ left out)."""
+    groups = {}
+    for entry in yaml.safe_load((CONF_DIR / f"{config_name}.yaml").read_text()).get("defaults", []):
+        if isinstance(entry, dict):
+            (group, option), *_ = entry.items()
+            if not group.startswith(("override", "hydra")):
+                groups[group] = option
+    return groups
+
+
+def group_lines(group: str, default: str) -> list[str]:
+    lines = [f"  {group}  (default: {default})"]
+    for path in sorted((CONF_DIR / group).glob("*.yaml")):
+        lines.append(f"    {path.stem:<26}{first_comment(path)}")
+    return lines
+
+
+def help_page(config_name: str) -> str:
+    command = f"python -m gan_lightning.{config_name}"
+    lines = [f"{command} [group=option ...] [key=value ...]", "", summary(config_name), ""]
+    groups = chosen_groups(config_name)
+    if groups:
+        lines.append("Groups (group=option):")
+        for group, default in groups.items():
+            lines += group_lines(group, default or "none")
+        if config_name == "train":
+            lines += group_lines("hydra/launcher", "one job after another; with -m")
+        lines.append("")
+    lines.append("Keys (key=value):")
+    lines += [f"  {key:<20}{text}" for key, text in key_comments(CONF_DIR / f"{config_name}.yaml").items()]
+    lines += ["", "Examples:", *(f"  {example}" for example in EXAMPLES[config_name]), ""]
+    others = [name for name in COMMANDS if name != config_name]
+    lines.append("Other commands (each answers --help): " + ", ".join(f"gan_lightning.{name}" for name in others))
+    lines.append(f"The full composed config: {command} --cfg job [overrides]; Hydra's own flags: --hydra-help")
+    return "\n".join(lines)
