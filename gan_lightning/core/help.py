@@ -53,24 +53,33 @@ def summary(command: str) -> str:
     return (ast.get_docstring(ast.parse(source)) or command).splitlines()[0]
 
 
+WIDTH = 100  # characters of a description
+
+
+def one_line_description(lines: list[str]) -> str:
+    """A comment block as one line, cut to WIDTH characters."""
+    text = " ".join(line.lstrip("# ").strip() for line in lines)
+    return text if len(text) <= WIDTH else text[: WIDTH - 3].rsplit(" ", 1)[0] + "..."
+
+
 def first_comment(path: Path) -> str:
-    """The first comment line of a YAML file (skipping `@package` lines): what the option is."""
-    for line in path.read_text().splitlines():
-        if line.startswith("#") and "@package" not in line:
-            return line.lstrip("# ").strip()
-    return ""
+    """What an option is: its file's leading comment (`@package` lines skipped)."""
+    lines = path.read_text().splitlines()
+    block = [line for line in lines if "@package" not in line]
+    leading = block[: next((i for i, line in enumerate(block) if not line.startswith("#")), len(block))]
+    return one_line_description(leading)
 
 
 def key_comments(path: Path) -> dict[str, str]:
-    """Top-level keys of a YAML file with the first line of the comment block above each."""
+    """Top-level keys of a YAML file with the comment block above each."""
     described, block = {}, []
     for line in path.read_text().splitlines():
         if line.startswith("#"):
-            block.append(line.lstrip("# ").strip())
+            block.append(line)
             continue
         match = re.match(r"^(\w+):", line)
         if match and match.group(1) not in ("defaults", "hydra"):
-            described[match.group(1)] = block[0] if block else ""
+            described[match.group(1)] = one_line_description(block)
         block = []
     return described
 
