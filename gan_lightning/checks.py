@@ -69,7 +69,7 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
 def _rule_errors(cfg: DictConfig) -> Iterator[str]:
     for key, ok, expected in _RULES:
         value = OmegaConf.select(cfg, key, default=_ABSENT)
-        if value is _ABSENT:
+        if value is _ABSENT or (key == "out" and cfg.get("task_name") == "export"):  # export's out is a folder
             continue
         try:
             if ok(value):

@@ -41,7 +41,9 @@ def classify(classifier: torch.nn.Module, images: torch.Tensor, batch: int = 200
 def diagnose(trained: TrainedGAN, data: MNISTDataModule, cfg: DictConfig, output_dir: Path) -> dict:
     """Per-digit quality and the memorization check, on as many fakes as test images (seed `cfg.seed`)."""
     classifier, _ = load_classifier(cfg.classifier)
-    fakes = torch.from_numpy(generate(trained.model, len(data.test_images), cfg.seed, 1000, "cpu")).unsqueeze(1)
+    model = trained.model
+    fakes = generate(model.eval_generator, model.latent_dim, len(data.test_images), cfg.seed, 1000, "cpu")
+    fakes = torch.from_numpy(fakes).unsqueeze(1)
     fake_features, fake_probs = classify(classifier, fakes)
     test_features, _ = classify(classifier, to_unit(data.test_images))
     train_features, _ = classify(classifier, to_unit(data.train_images))

@@ -17,8 +17,8 @@ from omegaconf import DictConfig
 from PIL import Image
 
 from gan_lightning.checks import check_config
-from gan_lightning.core.checkpoints import load_gan
 from gan_lightning.core.cli import entry_point
+from gan_lightning.core.generators import load_trained_generator
 from gan_lightning.core.paths import output_path, train_runs
 from gan_lightning.quality.classifier import load_classifier
 
@@ -48,11 +48,10 @@ def latent_walks(n: int, steps: int, latent_dim: int, seed: int) -> torch.Tensor
 @torch.no_grad()
 def walk(cfg: DictConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The walks' images (n, steps, 28, 28), predicted digits and confidences (n, steps)."""
-    model = load_gan(cfg.ckpt_path, train_runs(cfg.paths.log_dir)).model
+    trained = load_trained_generator(cfg.ckpt_path, train_runs(cfg.paths.log_dir))
     classifier, _ = load_classifier(cfg.classifier)
-    generator = model.eval_generator.eval()
-    z = latent_walks(cfg.n, cfg.steps, model.latent_dim, cfg.seed)
-    images = generator(z.flatten(0, 1))
+    z = latent_walks(cfg.n, cfg.steps, trained.latent_dim, cfg.seed)
+    images = trained.net(z.flatten(0, 1))
     confidence, digit = classifier(images).softmax(dim=1).max(dim=1)
     shape = (cfg.n, cfg.steps)
     return images.view(*shape, 28, 28).numpy(), digit.view(shape).numpy(), confidence.view(shape).numpy()

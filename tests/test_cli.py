@@ -74,7 +74,7 @@ def test_an_argument_the_trainer_rejects_is_one_line(mnist_dir, tmp_path):
     assert "unexpected keyword argument 'max_epoch'" in exited and "\n" not in exited
 
 
-@pytest.mark.parametrize("module", ["train", "evaluate", "sample", "interpolate"])
+@pytest.mark.parametrize("module", ["train", "evaluate", "sample", "interpolate", "export"])
 def test_help_names_the_groups_the_keys_examples_and_the_other_commands(module, capsys):
     main = importlib.import_module(f"gan_lightning.{module}").main
     assert run_main_in_process(main, "--help") == 0

@@ -57,8 +57,10 @@ def fenced_commands(page: Path) -> list[str]:
 
 
 def inline_commands(page: Path) -> list[str]:
-    """`python -m gan_lightning...` in code spans (tables, prose), a span's line breaks read as spaces."""
-    return [" ".join(span.split()) for span in re.findall(r"`(python -m gan_lightning\.[^`]+)`", page.read_text())]
+    """`python -m gan_lightning.X args` in code spans (tables, prose), a span's line breaks read as spaces; a span
+    without arguments names a command rather than showing one."""
+    spans = re.findall(r"`(python -m gan_lightning\.\w+\s[^`]+)`", page.read_text())
+    return [" ".join(span.split()) for span in spans]
 
 
 def command_problem(command: str) -> str | None:

@@ -72,8 +72,9 @@ def test_sample_is_reproducible_by_seed(checkpoint):
     from gan_lightning.gan.sampling import generate
 
     model = load_gan(checkpoint).model
-    np.testing.assert_array_equal(generate(model, 8, 1, 3, "cpu"), generate(model, 8, 1, 3, "cpu"))
-    assert not np.array_equal(generate(model, 8, 1, 8, "cpu"), generate(model, 8, 2, 8, "cpu"))
+    g, dim = model.eval_generator, model.latent_dim
+    np.testing.assert_array_equal(generate(g, dim, 8, 1, 3, "cpu"), generate(g, dim, 8, 1, 3, "cpu"))
+    assert not np.array_equal(generate(g, dim, 8, 1, 8, "cpu"), generate(g, dim, 8, 2, 8, "cpu"))
 
 
 def test_foreign_checkpoint_is_reported(tmp_path):

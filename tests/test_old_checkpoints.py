@@ -33,7 +33,8 @@ def test_an_old_checkpoint_loads_and_samples(checkpoint, tmp_path):
     assert run_main_in_process(sample_main, f"ckpt_path={checkpoint}", "n=8", f"out={out}") is None
     images = np.load(out)
     assert images.shape == (8, 28, 28) and images.dtype == np.float32
-    np.testing.assert_array_equal(images, generate(trained.model, 8, seed=0, batch_size=1000, device="cpu"))
+    model = trained.model
+    np.testing.assert_array_equal(images, generate(model.eval_generator, model.latent_dim, 8, 0, 1000, "cpu"))
 
 
 @pytest.mark.parametrize("checkpoint", WRITTEN_WITH, ids=["v0_1", "v0_2"])

@@ -167,7 +167,7 @@ def test_checkpoints_written_before_the_safe_loader_still_load(tmp_path, mnist_d
     """tests/fixtures/checkpoint_v0_1.pt: written by version 0.1's `train` (MLP 16-16, ema 0.9, 4 iterations)."""
     trained = load_gan(LEGACY)
     assert trained.iteration == 4 and trained.model.generator_ema is not None
-    images = generate(trained.model, 5, seed=0, batch_size=5, device="cpu")
+    images = generate(trained.model.eval_generator, trained.model.latent_dim, 5, seed=0, batch_size=5, device="cpu")
     assert images.shape == (5, 28, 28) and 0 <= images.min() and images.max() <= 1
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(

@@ -16,6 +16,7 @@ import torch
 from hydra.utils import instantiate
 
 from gan_lightning.core.errors import describe
+from gan_lightning.core.exported import is_export
 from gan_lightning.core.iterations import completed_iterations
 from gan_lightning.core.paths import PROJECT_ROOT, CheckpointError, resolve_ckpt_path
 
@@ -189,6 +190,11 @@ def load_gan(path: str | Path, runs_dir: Path = PROJECT_ROOT / "outputs" / "trai
     `path` may also be `last`, `best` or a run folder (see resolve_ckpt_path), looked up under runs_dir.
     """
     path = resolve_ckpt_path(str(path), runs_dir)
+    if is_export(path):
+        raise CheckpointError(
+            f"{path} is an exported generator (G only): this needs the training checkpoint it was exported from; "
+            f"sample and interpolate read exports"
+        )
     checkpoint = read_checkpoint(path)
     if CONFIG_KEY not in checkpoint:
         raise CheckpointError(f"checkpoint {path} was not written by gan_lightning.train (it stores no run config)")

@@ -19,6 +19,7 @@ COMMANDS = {
     "evaluate": "evaluate",
     "sample": "sample",
     "interpolate": "interpolate",
+    "export": "export",
     "calibrate": None,
     "classifier": None,
     "sweep_report": None,
@@ -38,6 +39,11 @@ EXAMPLES = {
         "python -m gan_lightning.sample ckpt_path=last",
         "python -m gan_lightning.sample ckpt_path=best n=1000 seed=1",
         "python -m gan_lightning.sample ckpt_path=last n=64 out=/tmp/samples.npy",
+    ],
+    "export": [
+        "python -m gan_lightning.export ckpt_path=last",
+        "python -m gan_lightning.export ckpt_path=best out=/tmp/my_generator",
+        "python -m gan_lightning.sample ckpt_path=/tmp/my_generator n=100",
     ],
     "interpolate": [
         "python -m gan_lightning.interpolate ckpt_path=last",

@@ -5,15 +5,15 @@ import torch
 
 
 @torch.no_grad()
-def generate(model: torch.nn.Module, n: int, seed: int, batch_size: int, device: str) -> np.ndarray:
-    """n images from G in eval mode, float32 (n, 28, 28) in [0, 1]; the same seed gives the same images.
-
-    G is the moving average of its weights when the run was trained with ema.
-    """
-    model = model.to(device).eval()
-    generator = torch.Generator().manual_seed(seed)
+def generate(
+    generator: torch.nn.Module, latent_dim: int, n: int, seed: int, batch_size: int, device: str
+) -> np.ndarray:
+    """n images from G in eval mode, float32 (n, 28, 28) in [0, 1]; the same seed gives the same images (z is
+    drawn on the CPU, so on any device)."""
+    generator = generator.to(device).eval()
+    stream = torch.Generator().manual_seed(seed)
     batches = []
     for start in range(0, n, batch_size):
-        z = torch.randn(min(batch_size, n - start), model.latent_dim, generator=generator)
-        batches.append(model.eval_generator(z.to(device)).squeeze(1).float().cpu())
+        z = torch.randn(min(batch_size, n - start), latent_dim, generator=stream)
+        batches.append(generator(z.to(device)).squeeze(1).float().cpu())
     return torch.cat(batches).numpy()

@@ -134,7 +134,7 @@ def test_ema_after_training_is_the_moving_average_of_every_iteration(ema_run):
 
 def test_sample_draws_from_the_ema_generator(ema_checkpoint):
     model = load_gan(ema_checkpoint).model
-    images = generate(model, 6, seed=3, batch_size=6, device="cpu")
+    images = generate(model.eval_generator, model.latent_dim, 6, seed=3, batch_size=6, device="cpu")
     z = torch.randn(6, model.latent_dim, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         from_ema = model.generator_ema(z).squeeze(1).numpy()
