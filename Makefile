@@ -5,18 +5,23 @@ STAMP  := $(VENV)/.installed
 # The real MNIST: set GAN_DATA_DIR to a folder holding MNIST/raw; without it, data/ is used (and downloaded into).
 ARGS   ?=
 
-.PHONY: help install train test test-full mutate tensorboard docs docs-build lint clean classifier calibrate bench gpu-check
+.PHONY: help install lock train test test-full mutate tensorboard docs docs-build lint clean classifier calibrate bench gpu-check
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E -e 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' -e 's/\$$\$$/$$/g' | expand -t 20
 
 install: $(STAMP)  ## the environment in .venv/ (torch 2.14.1, torchvision 0.29.1, pyproject.toml's packages, test and docs tools)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[dev,docs]'
+	$(PYTHON) -m pip install --quiet -c constraints.txt -e '.[dev,docs]'
 	touch $(STAMP)
+
+lock: $(STAMP)  ## record the exact versions in .venv/ in constraints.txt (after the tests pass with them)
+	$(PYTHON) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' | \
+		sed '1i # The exact versions the test suite passed with (make lock writes it; make install installs with it).' > constraints.txt
+	touch $(STAMP)  # .venv/ holds exactly these versions already
 
 train: $(STAMP)  ## train the default GAN (Hydra overrides in ARGS="..."); runs land in outputs/train/
 	$(PYTHON) -m gan_lightning.train $(ARGS)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra._internal.utils import _locate
@@ -313,3 +314,22 @@ def test_a_resumed_train_run_writes_into_the_run_it_resumes(tmp_path):
     assert run_folder(str(tmp_path / "empty_run"), "train", str(logs), new) == new  # train says what is wrong
     assert run_folder(None, "train", str(logs), new) == new
     assert run_folder(str(run), "evaluate", str(logs), new) == new  # only train continues a run
+
+
+@pytest.mark.parametrize("n_jobs,liar", [(2, True), (1, False)])
+def test_parallel_trials_count_the_running_ones_as_poor_and_a_resumed_search_reseeds(n_jobs, liar):
+    """constant_liar where trials run side by side; the seed moves on by the trials a study already holds."""
+    from hydra_plugins.gan_lightning_optuna.resumable_sweeper import ResumableOptunaSweeper
+
+    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=["hparams_search=dcgan_minutes"], return_hydra_config=True)
+
+    class Search:  # the settings the sweeper reads, as the plugin holds them
+        config, sampler = cfg, instantiate(cfg.hydra.sweeper.sampler)
+
+    Search.n_jobs = n_jobs
+    fresh, resumed = ResumableOptunaSweeper._sampler(Search, 0), ResumableOptunaSweeper._sampler(Search, 5)
+    assert fresh._constant_liar is liar and resumed._constant_liar is liar
+    draws = [sampler._rng.randint(10**9) for sampler in (fresh, resumed)]
+    assert draws[0] == np.random.RandomState(1234).randint(10**9)
+    assert draws[1] == np.random.RandomState(1234 + 5).randint(10**9)

@@ -240,6 +240,9 @@ def test_a_killed_search_continues_its_study_when_rerun(mnist_dir, tmp_path):
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(complete) == 3  # all the trials asked for, in one study
     assert all(t.state != optuna.trial.TrialState.RUNNING for t in study.trials)
+    # The rerun's sampler continued the study instead of replaying the first run's random draws.
+    drawn = [tuple(sorted(t.params.items())) for t in study.trials if t.params]
+    assert len(drawn) >= 3 and len(set(drawn)) == len(drawn)
     rows = summary_rows(search)
     assert [row["job"] for row in rows] == [str(t.number) for t in study.trials]  # one folder per trial
     assert sum(row["status"] == "completed" for row in rows) == 3
