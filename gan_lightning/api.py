@@ -45,9 +45,9 @@ def score(images: np.ndarray | torch.Tensor, classifier: str | None = None, kid_
     fakes = fakes.unsqueeze(1) if fakes.dim() == 3 else fakes
     if fakes.shape[1:] != (1, 28, 28) or fakes.min() < 0 or fakes.max() > 1:
         raise ValueError(f"images must be (N, 28, 28) or (N, 1, 28, 28) in [0, 1], got {tuple(fakes.shape)}")
-    network, _ = load_classifier(classifier)
-    metrics = QualityMetrics(network, min(kid_subset_size, len(fakes)))
     real = to_unit(load_mnist(project_config().paths.data_dir, train=False).data)
+    network, _ = load_classifier(classifier)
+    metrics = QualityMetrics(network, min(kid_subset_size, len(fakes), len(real)))
     for start in range(0, len(real), 1000):
         metrics.update_real(real[start : start + 1000])
     for start in range(0, len(fakes), 1000):

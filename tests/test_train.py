@@ -209,6 +209,10 @@ def test_lr_decay_falls_linearly_to_zero_over_the_end_of_the_iteration_budget(ma
     train(make_cfg("iterations=8", *overrides), [record])
     factors = [1, 1, 1, 1, 1, 0.75, 0.5, 0.25]
     torch.testing.assert_close(torch.tensor(record.rates), torch.tensor([(1e-3 * f, 4e-4 * f) for f in factors]))
+    events = tensorboard_events(tmp_path / "run")  # each iteration's rates, logged (every iteration here)
+    for name, rate in (("g_lr", 1e-3), ("d_lr", 4e-4)):
+        logged = [(e.step, e.value) for e in events.Scalars(curve(name))]
+        assert logged == [(i, pytest.approx(rate * f)) for i, f in enumerate(factors)], name
     # Resumed with a longer budget, the schedule starts again from the configured rates, not the decayed ones.
     resume = f"ckpt_path={tmp_path / 'run' / 'checkpoints' / 'last.ckpt'}"
     train(make_cfg("iterations=12", *overrides, resume, output_dir=tmp_path / "resumed"), [record])

@@ -8,6 +8,8 @@ BigGAN's CIFAR runs decay linearly; the moving average of G alone only smooths t
 import pytorch_lightning as pl
 
 from gan_lightning.callbacks.compute_clock import ComputeClock
+from gan_lightning.core.curves import tag
+from gan_lightning.core.iterations import is_logging_iteration
 from gan_lightning.gan.protocol import GANModule
 
 
@@ -19,7 +21,8 @@ class LearningRateDecay(pl.Callback):
     minutes makes the schedule follow the clock, so that a slower configuration decays at the same minutes,
     not the same iteration). `start=None` leaves the learning rates alone. Each group's own rate is kept as
     its `initial_lr` (torch's convention), which travels in the checkpoint, so a resumed run keeps decaying
-    from the configured rate.
+    from the configured rate. Both rates are logged on the logging iterations (`4_generator/g_lr`,
+    `2_discriminator/d_lr`), decaying or not, to every logger.
     """
 
     def __init__(self, start: float | None, iterations: int | None = None, budget_minutes: float | None = None):
@@ -48,3 +51,9 @@ class LearningRateDecay(pl.Callback):
         for optimizer in trainer.optimizers:
             for group in optimizer.param_groups:
                 group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: GANModule, outputs, batch, batch_idx: int) -> None:
+        if is_logging_iteration(trainer, pl_module.iteration - 1):
+            g_optimizer, d_optimizer = trainer.optimizers  # the module's order: G's, then D's
+            rates = {tag("g_lr"): g_optimizer.param_groups[0]["lr"], tag("d_lr"): d_optimizer.param_groups[0]["lr"]}
+            pl_module.log_dict(rates)

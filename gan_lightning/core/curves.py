@@ -19,6 +19,8 @@ GROUPS = {
     "d_real_score": "2_discriminator",
     "d_fake_score": "2_discriminator",
     "augment_p": "2_discriminator",
+    "d_lr": "2_discriminator",
+    "g_lr": "4_generator",
     "divergence": "3_divergence",
     "g_grad_norm": "4_generator",
     "wall_clock_s": "5_compute",
