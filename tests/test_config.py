@@ -167,6 +167,9 @@ def test_best_experiment_has_the_documented_settings():
         ("lr_decay=null", False), ("iterations=10 lr_decay=0.5", False), ("train_minutes=1 lr_decay=0", False),
         ("iterations=10 lr_decay=1", True), ("iterations=10 lr_decay=-0.1", True),
         ("iterations=10 lr_decay=true", True), ("lr_decay=0.5", True),  # the last: no budget to decay over
+        ("callbacks.compute_clock=null train_minutes=1 lr_decay=0", True),  # a clock budget without the clock
+        ("callbacks.compute_clock=null train_minutes=1", False),
+        ("callbacks.compute_clock=null iterations=10 lr_decay=0.5", False),
         ("augment=null", False), ("augment=[translation,cutout,brightness,contrast]", False),
         ("augment=[translation,flip]", True), ("augment=cutout", True),
         ("augment=[cutout] ada_target=0.6", False), ("augment=[cutout] ada_target=-0.5", False),
@@ -219,6 +222,14 @@ def test_sample_keys_are_checked_too(args, refused):
             check_config(cfg)
     else:
         check_config(cfg)
+
+
+def test_exports_out_is_a_folder_where_samples_out_is_a_npy_file():
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        export, sample = (compose(name, overrides=["ckpt_path=x", "out=generator"]) for name in ("export", "sample"))
+    check_config(export)
+    with pytest.raises(ConfigError, match="^out must be the name of a .npy file, got 'generator'$"):
+        check_config(sample)
 
 
 def test_a_value_of_the_wrong_type_is_refused_not_crashed_on():

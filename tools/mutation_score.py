@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-MINIMUM = 0.90
+MINIMUM = 0.95
 MUTMUT = [sys.executable, "-m", "mutmut"]
 EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.txt")
 

@@ -288,3 +288,13 @@ def test_load_gan_finds_last_and_names_the_file_that_does_not_fit(legacy, tmp_pa
     torch.save(mismatch, tmp_path / "mismatch.ckpt")
     with pytest.raises(CheckpointError, match=f"^checkpoint {tmp_path / 'mismatch.ckpt'} does not fit this config"):
         load_gan(tmp_path / "mismatch.ckpt")
+
+
+def test_load_gan_asks_for_the_training_checkpoint_of_an_exported_folder(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    with pytest.raises(CheckpointError) as refused:
+        load_gan(tmp_path)
+    assert str(refused.value) == (
+        f"{tmp_path} is an exported generator (G only): this needs the training checkpoint it was exported from; "
+        "sample and interpolate read exports"
+    )
