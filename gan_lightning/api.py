@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_lightning.calibrate import calibrate
 from gan_lightning.core.cli import project_config
 from gan_lightning.core.data import load_mnist, to_unit
 from gan_lightning.core.generators import TrainedGenerator, load_trained_generator
@@ -48,8 +49,4 @@ def score(images: np.ndarray | torch.Tensor, classifier: str | None = None, kid_
     real = to_unit(load_mnist(project_config().paths.data_dir, train=False).data)
     network, _ = load_classifier(classifier)
     metrics = QualityMetrics(network, min(kid_subset_size, len(fakes), len(real)))
-    for start in range(0, len(real), 1000):
-        metrics.update_real(real[start : start + 1000])
-    for start in range(0, len(fakes), 1000):
-        metrics.update_fake(fakes[start : start + 1000])
-    return metrics.compute()
+    return calibrate(metrics, real, {"images": fakes})["images"]

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
@@ -25,6 +24,7 @@ from gan_lightning.core.config_tree import show_config
 from gan_lightning.core.errors import ConfigError
 from gan_lightning.core.iterations import completed_iterations, optimizer_steps
 from gan_lightning.core.paths import resolve_ckpt_path, train_runs
+from gan_lightning.core.resolvers import in_multirun
 from gan_lightning.gan.dropout import use_fast_dropout
 from gan_lightning.gan.module import GAN
 from gan_lightning.quality.classifier import weights_hash
@@ -128,8 +128,7 @@ def announce(cfg: DictConfig) -> None:
     budget = f"{cfg.iterations} iterations" if cfg.get("iterations") else f"{cfg.trainer.max_epochs} epochs"
     if cfg.get("train_minutes"):
         budget += f" or {cfg.train_minutes} training minutes, whichever ends first"
-    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
-    watch = HydraConfig.get().sweep.dir if multirun else cfg.paths.output_dir
+    watch = HydraConfig.get().sweep.dir if in_multirun() else cfg.paths.output_dir
     log.info("Run folder: %s", cfg.paths.output_dir)
     log.info("Budget: %s (a time estimate follows the first iterations)", budget)
     log.info("Watch it: tensorboard --logdir %s", watch)
@@ -223,8 +222,7 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
 def finished_metrics(cfg: DictConfig) -> dict[str, float] | None:
     """A multirun job's earlier result, when its folder holds one and skip_finished is on (not when resuming)."""
     result = Path(cfg.paths.output_dir) / "metrics.json"
-    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
-    if not (multirun and cfg.get("skip_finished") and not cfg.get("ckpt_path") and result.exists()):
+    if not (in_multirun() and cfg.get("skip_finished") and not cfg.get("ckpt_path") and result.exists()):
         return None
     log.info("Skipped: %s holds the finished run of this job (skip_finished=false trains again)", result)
     return json.loads(result.read_text())["metrics"]

@@ -7,16 +7,14 @@ import sys
 from collections.abc import Callable
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
-from hydra.types import RunMode
 from omegaconf import DictConfig
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from gan_lightning.core.command_line import check_command_line
 from gan_lightning.core.errors import GANError
 from gan_lightning.core.paths import CONF_DIR
-from gan_lightning.core.resolvers import register_resolvers
+from gan_lightning.core.resolvers import in_multirun, register_resolvers
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +63,7 @@ def exit_on_user_error(entry: Callable) -> Callable:
                 err = GANError(" ".join(str(raised).split()) + " (HYDRA_FULL_ERROR=1 shows the traceback)")
             if err is None:
                 raise
-            if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+            if in_multirun():
                 log.error("%s", err)  # the job's own log keeps why it failed
                 raise err from None  # Hydra marks this job failed and runs the others
             sys.exit(f"error: {err}")

@@ -21,10 +21,15 @@ def swept_keys(hydra: DictConfig) -> set[str]:
     return {o.key_or_group for o in parsed if o.is_sweep_override()} | set(hydra.sweeper.get("params") or {})
 
 
+def in_multirun() -> bool:
+    """Whether this process runs a job of a Hydra multirun (a sweep or a search)."""
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
 def tensorboard_run_name() -> str:
     """A sweep job's TensorBoard run is named by the overrides that tell it from the others (`loss=minimax,seed=2`);
     a single run needs no name."""
-    if not (HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN):
+    if not in_multirun():
         return ""
     hydra = HydraConfig.get()
     keys = swept_keys(hydra)
