@@ -115,7 +115,10 @@ def train(cfg: DictConfig, extra_callbacks: list[pl.Callback] = ()) -> dict[str,
         "classifier_hash": classifier_hash,
         "metrics": metrics,
     }
-    (output_dir / "metrics.json").write_text(json.dumps(summary, indent=2))
+    # Written whole or not at all (a sweep killed mid-write must not leave a truncated result to resume from).
+    partial = output_dir / "metrics.json.partial"
+    partial.write_text(json.dumps(summary, indent=2))
+    partial.replace(output_dir / "metrics.json")
     log.info("Final metrics: %s", {name: round(value, 4) for name, value in sorted(metrics.items())})
     if classifier_hash:
         log.info("Quality metrics from feature classifier %s", classifier_hash)
