@@ -10,12 +10,12 @@ ARGS   ?=
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E -e 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' -e 's/\$$\$$/$$/g' | expand -t 20
 
-install: $(STAMP)  ## the environment in .venv/ (torch 2.14.1, torchvision 0.29.1, pyproject.toml's packages, test and docs tools)
+install: $(STAMP)  ## the environment in .venv/ (torch 2.14.1, torchvision 0.29.1, pyproject.toml's packages, test and docs tools, the W&B and MLflow extras)
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -c constraints.txt -e '.[dev,docs]'
+	$(PYTHON) -m pip install --quiet -c constraints.txt -e '.[dev,docs,wandb,mlflow]'
 	touch $(STAMP)
 
 lock: $(STAMP)  ## record the exact versions in .venv/ in constraints.txt (after the tests pass with them)

@@ -6,6 +6,7 @@ augmentation operations, compile modes), beside the entry points that call it.
 """
 
 from collections.abc import Callable, Iterator
+from importlib.util import find_spec
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -14,6 +15,8 @@ from gan_lightning.gan.augment import OPERATIONS
 
 COMPILE_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 _ABSENT = object()
+# The optional extras behind two loggers: logger class -> (the package it imports, the extra that installs it).
+TRACKING_PACKAGES = {"WandbLogger": ("wandb", "wandb"), "MLFlowLogger": ("mlflow", "mlflow")}
 
 
 def _integer(value: object) -> bool:
@@ -85,6 +88,10 @@ def _relation_errors(cfg: DictConfig) -> Iterator[str]:
         every = (node or {}).get("every_n_iterations", _ABSENT)
         if every is not _ABSENT and not _positive_integer(every):
             yield f"callbacks.{name}.every_n_iterations must be a positive integer, got {every!r}"
+    for name, node in (cfg.get("logger") or {}).items():
+        package, extra = TRACKING_PACKAGES.get(str((node or {}).get("_target_")).rsplit(".", 1)[-1], (None, None))
+        if package and find_spec(package) is None:
+            yield f"logger {name} needs the {package} package, which is not installed: pip install -e '.[{extra}]'"
     for net in ("generator", "discriminator"):
         hidden, dropout = (OmegaConf.select(cfg, f"model.{net}.{key}") for key in ("hidden", "dropout"))
         if dropout is None:  # not an MLP

@@ -1,8 +1,9 @@
-"""Evaluate a trained generator: `python -m gan_lightning.evaluate ckpt_path=last`.
+"""Evaluate a trained generator: `python -m gan_lightning.evaluate ckpt_path=last` (or an exported folder).
 
 Runs the model's test step (D's accuracy on the real test images and on as many fakes) with the sample
-quality metrics, then looks at how the generator fails: per digit (share, confidence, FID against that
-digit's real images) and whether its fakes sit closer to training images than unseen real images do.
+quality metrics (an exported folder holds G only: the same metrics without D's accuracy), then looks at how
+the generator fails: per digit (share, confidence, FID against that digit's real images) and whether its
+fakes sit closer to training images than unseen real images do.
 Writes metrics.json, samples.png, per_digit.png and memorization.png into its own run folder
 (outputs/evaluate/runs/<date>_<time>/). For a run trained with ema, `use_ema=false` scores the raw
 generator instead of its moving average.
@@ -18,11 +19,15 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from gan_lightning.checks import check_config
-from gan_lightning.core.checkpoints import TrainedGAN, load_gan
+from gan_lightning.core.checkpoints import load_gan
 from gan_lightning.core.cli import entry_point
 from gan_lightning.core.data import MNISTDataModule, load_mnist, to_unit
+from gan_lightning.core.errors import ConfigError
+from gan_lightning.core.exported import is_export
+from gan_lightning.core.generators import load_trained_generator
 from gan_lightning.core.images import fixed_noise, generator_grid, save_png
-from gan_lightning.core.paths import train_runs
+from gan_lightning.core.paths import resolve_ckpt_path, train_runs
+from gan_lightning.gan.generator_only import GeneratorOnly
 from gan_lightning.gan.sampling import generate
 from gan_lightning.quality.classifier import load_classifier
 from gan_lightning.quality.diagnostics import memorization, per_digit
@@ -38,10 +43,9 @@ def classify(classifier: torch.nn.Module, images: torch.Tensor, batch: int = 200
     return features, classifier.head(features).softmax(dim=1)
 
 
-def diagnose(trained: TrainedGAN, data: MNISTDataModule, cfg: DictConfig, output_dir: Path) -> dict:
+def diagnose(model: pl.LightningModule, data: MNISTDataModule, cfg: DictConfig, output_dir: Path) -> dict:
     """Per-digit quality and the memorization check, on as many fakes as test images (seed `cfg.seed`)."""
     classifier, _ = load_classifier(cfg.classifier)
-    model = trained.model
     fakes = generate(model.eval_generator, model.latent_dim, len(data.test_images), cfg.seed, 1000, "cpu")
     fakes = torch.from_numpy(fakes).unsqueeze(1)
     fake_features, fake_probs = classify(classifier, fakes)
@@ -54,26 +58,41 @@ def diagnose(trained: TrainedGAN, data: MNISTDataModule, cfg: DictConfig, output
     return {"per_digit": digits, "memorization": {k: v for k, v in copies.items() if not torch.is_tensor(v)}}
 
 
+def scored_model(cfg: DictConfig) -> tuple[pl.LightningModule, dict]:
+    """The module whose test step evaluate runs (the GAN of a checkpoint, or the G of an export), and what the
+    report says of it."""
+    path = resolve_ckpt_path(str(cfg.ckpt_path), train_runs(cfg.paths.log_dir))
+    if is_export(path):
+        trained = load_trained_generator(path, train_runs(cfg.paths.log_dir))
+        if trained.config["ema"] and not cfg.use_ema:
+            raise ConfigError(f"{path} holds only the moving average of G: use_ema=false needs its training checkpoint")
+        described = {"generator": "ema" if trained.config["ema"] else "raw", "discriminator": "none (an export)"}
+        model = GeneratorOnly(trained.net, trained.latent_dim)
+    else:
+        trained = load_gan(path, train_runs(cfg.paths.log_dir))
+        model = trained.model
+        if not cfg.use_ema:
+            model.generator_ema = None  # `eval_generator` falls back to the raw G
+        described = {"generator": "ema" if model.generator_ema is not None else "raw"}
+    return model, {"ckpt_path": str(trained.path), "iteration": trained.iteration, **described}
+
+
 def evaluate(cfg: DictConfig) -> dict:
     check_config(cfg)
-    trained = load_gan(cfg.ckpt_path, train_runs(cfg.paths.log_dir))
-    if not cfg.use_ema:
-        trained.model.generator_ema = None  # `eval_generator` falls back to the raw G
+    model, described = scored_model(cfg)
     pl.seed_everything(cfg.seed)
     quality = instantiate(cfg.callbacks.sample_quality)
     trainer = instantiate(cfg.trainer, callbacks=[quality])
     data = instantiate(cfg.data)
-    metrics = trainer.test(trained.model, datamodule=data)[0]
+    metrics = trainer.test(model, datamodule=data)[0]
     output_dir = Path(cfg.paths.output_dir)
-    z = fixed_noise(64, trained.model.latent_dim)
-    save_png(generator_grid(trained.model.eval_generator, z), output_dir / "samples.png")
+    z = fixed_noise(64, model.latent_dim)
+    save_png(generator_grid(model.eval_generator, z), output_dir / "samples.png")
     report = {
-        "ckpt_path": str(trained.path),
-        "iteration": trained.iteration,
-        "generator": "ema" if trained.model.generator_ema is not None else "raw",
+        **described,
         "classifier_hash": quality.classifier_hash,
         "metrics": {name: float(value) for name, value in metrics.items()},
-        **diagnose(trained, data, cfg, output_dir),
+        **diagnose(model, data, cfg, output_dir),
     }
     (output_dir / "metrics.json").write_text(json.dumps(report, indent=2))
     log.info("Wrote metrics.json, samples.png, per_digit.png and memorization.png in %s", output_dir)

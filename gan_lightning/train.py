@@ -8,15 +8,15 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.loggers import TensorBoardLogger
 
-from gan_lightning.callbacks import StoreConfig
+from gan_lightning.callbacks import StoreConfig, TrackingRuns
 from gan_lightning.checks import check_config
 from gan_lightning.core.checkpoints import check_compatible, read_checkpoint
 from gan_lightning.core.cli import entry_point
@@ -25,6 +25,7 @@ from gan_lightning.core.errors import ConfigError
 from gan_lightning.core.iterations import completed_iterations, optimizer_steps
 from gan_lightning.core.paths import resolve_ckpt_path, train_runs
 from gan_lightning.core.resolvers import in_multirun
+from gan_lightning.core.tracking import RUNS_KEY, finish, log_final, log_params, resume_arguments
 from gan_lightning.gan.dropout import use_fast_dropout
 from gan_lightning.gan.module import GAN
 from gan_lightning.quality.classifier import weights_hash
@@ -65,7 +66,7 @@ def hparams_row(cfg: DictConfig) -> dict[str, object]:
 def log_final_metrics(
     trainer: pl.Trainer, cfg: DictConfig, metrics: dict[str, float], classifier_hash: str | None, step: int
 ) -> None:
-    """The run's row of TensorBoard's HPARAMS table: its hyperparameters and final metrics.
+    """The run's hyperparameters and final metrics, for each logger (TensorBoard's HPARAMS table).
 
     The metrics (`final/...`, kept apart from the curves they summarize) are points at the last iteration,
     beside the curves' ends, not at step 0.
@@ -77,8 +78,7 @@ def log_final_metrics(
         if name.startswith(("val/", "test/"))
     }
     for logger in trainer.loggers:
-        if isinstance(logger, TensorBoardLogger):
-            logger.log_hyperparams(params, metrics=final, step=step)
+        log_final(logger, params, final, step)
 
 
 def check_writable(folder: str) -> Path:
@@ -149,16 +149,24 @@ def build_model(cfg: DictConfig) -> GAN:
     return model
 
 
-def checked_resume(cfg: DictConfig, model: GAN) -> tuple[Path | None, int]:
-    """The checkpoint to resume from and its iteration, checked now with a message that says what is wrong."""
+class Resume(NamedTuple):
+    """Where a run resumes: its checkpoint, the iteration stored there, and the tracking runs it continues."""
+
+    path: Path | None = None
+    iteration: int = 0
+    tracking_runs: dict[str, str] = {}
+
+
+def checked_resume(cfg: DictConfig, model: GAN) -> Resume:
+    """The checkpoint to resume from, checked now with a message that says what is wrong."""
     if not cfg.get("ckpt_path"):
-        return None, 0
+        return Resume()
     path = resolve_ckpt_path(str(cfg.ckpt_path), train_runs(cfg.paths.log_dir))
     checkpoint = read_checkpoint(path)
     check_compatible(checkpoint, model, path)
     iteration = completed_iterations(checkpoint["global_step"], model.d_steps)
     log.info("Resuming from %s (iteration %d)", path, iteration)
-    return path, iteration
+    return Resume(path, iteration, checkpoint.get(RUNS_KEY, {}))
 
 
 class LastValidation(pl.Callback):
@@ -173,20 +181,22 @@ class LastValidation(pl.Callback):
             self.iteration = pl_module.iteration
 
 
-def build_trainer(cfg: DictConfig, model: GAN, resumed_at: int, callbacks: list[pl.Callback]) -> pl.Trainer:
+def build_trainer(cfg: DictConfig, model: GAN, resume: Resume, callbacks: list[pl.Callback]) -> pl.Trainer:
     """The configured Trainer with the run's callbacks and loggers, its budget counted in iterations."""
     budget = {}
     if cfg.get("iterations"):
         # Users count iterations; Lightning's max_steps counts every optimizer step.
         budget = {"max_steps": optimizer_steps(cfg.iterations, model.d_steps), "max_epochs": -1}
-    # A resumed run's TensorBoard hides the points logged after its checkpoint (before the interruption), so
-    # its curves continue as one line in the same run.
-    resumed = {"TensorBoardLogger": {"purge_step": resumed_at}} if resumed_at else {}
+    # A resumed run continues its W&B and MLflow runs, and its TensorBoard hides the points logged after its
+    # checkpoint (before the interruption), so that its curves continue as one line in the same run.
+    resumed = resume_arguments(resume.tracking_runs)
+    if resume.iteration:
+        resumed["TensorBoardLogger"] = {"purge_step": resume.iteration}
     loggers = instantiate_group(cfg.get("logger"), **resumed)
-    configured = [*instantiate_group(cfg.get("callbacks")), StoreConfig(cfg)]
+    configured = [*instantiate_group(cfg.get("callbacks")), StoreConfig(cfg), TrackingRuns()]
     trainer = instantiate(cfg.trainer, callbacks=[*configured, *callbacks], logger=loggers, **budget)
     for logger in trainer.loggers:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        log_params(logger, OmegaConf.to_container(cfg, resolve=True))
     return trainer
 
 
@@ -209,16 +219,21 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
         pl.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
     model = build_model(cfg)
-    ckpt_path, resumed_at = checked_resume(cfg, model)
+    resume = checked_resume(cfg, model)
     show_config(cfg, Path(cfg.paths.output_dir))  # once everything it names has been checked
     announce(cfg)
     last_validation = LastValidation()
-    trainer = build_trainer(cfg, model, resumed_at, [last_validation, *extra_callbacks])
-    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-    log.info("Trained %d iterations in %d epochs", model.iteration, trainer.current_epoch)
-    metrics = final_metrics(cfg, trainer, model, datamodule, last_validation)
-    classifier_hash = weights_hash(cfg.classifier) if cfg.callbacks.get("sample_quality") else None
-    log_final_metrics(trainer, cfg, metrics, classifier_hash, step=max(model.iteration - 1, 0))
+    trainer = build_trainer(cfg, model, resume, [last_validation, *extra_callbacks])
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=resume.path, weights_only=True)
+        log.info("Trained %d iterations in %d epochs", model.iteration, trainer.current_epoch)
+        metrics = final_metrics(cfg, trainer, model, datamodule, last_validation)
+        classifier_hash = weights_hash(cfg.classifier) if cfg.callbacks.get("sample_quality") else None
+        log_final_metrics(trainer, cfg, metrics, classifier_hash, step=max(model.iteration - 1, 0))
+    finally:
+        # A W&B run stays open in its process: the next run trained from Python must not log into it.
+        for logger in trainer.loggers:
+            finish(logger)
     return metrics, model.iteration, classifier_hash
 
 

@@ -94,13 +94,26 @@ def test_a_tampered_or_broken_export_is_refused_in_one_line(exported, tmp_path):
     assert exited.startswith(f"error: export {broken}: model.safetensors does not fit config.json")
 
 
-def test_evaluate_asks_for_the_training_checkpoint_of_an_export(exported):
+def test_evaluate_scores_an_export_as_its_checkpoint_without_d(run, exported, mnist_dir, tmp_path):
     from gan_lightning.evaluate import main as evaluate_main
 
-    exited = run_main_in_process(evaluate_main, f"ckpt_path={exported}")
-    assert exited == (
-        f"error: {exported} is an exported generator (G only): this needs the training checkpoint it was exported "
-        "from; sample and interpolate read exports"
+    data = [f"data.data_dir={mnist_dir}", "data.download=false", "data.val_size=64", "trainer.accelerator=cpu"]
+    reports = {}
+    for name, source in (("export", exported), ("checkpoint", run)):
+        folder = tmp_path / f"evaluate_{name}"
+        assert run_main_in_process(evaluate_main, f"ckpt_path={source}", *data, f"hydra.run.dir={folder}") is None
+        reports[name] = json.loads((folder / "metrics.json").read_text())
+        reports[name]["samples"] = (folder / "samples.png").read_bytes()
+    export, checkpoint = reports["export"], reports["checkpoint"]
+    d_accuracy = {"test/d_real_acc", "test/d_fake_acc"}
+    assert set(checkpoint["metrics"]) - set(export["metrics"]) == d_accuracy  # an export has no D
+    assert export["metrics"] == {k: v for k, v in checkpoint["metrics"].items() if k not in d_accuracy}
+    assert export["metrics"]["test/fid"] > 0 and export["samples"] == checkpoint["samples"]
+    assert export["per_digit"] == checkpoint["per_digit"] and export["memorization"] == checkpoint["memorization"]
+    assert (export["generator"], export["discriminator"], export["iteration"]) == ("ema", "none (an export)", 6)
+    exited = run_main_in_process(evaluate_main, f"ckpt_path={exported}", "use_ema=false", *data)
+    assert (
+        exited == f"error: {exported} holds only the moving average of G: use_ema=false needs its training checkpoint"
     )
 
 

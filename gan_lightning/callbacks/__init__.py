@@ -10,6 +10,7 @@ from gan_lightning.callbacks.run_config import StoreConfig
 from gan_lightning.callbacks.sample_grid import SampleGrid
 from gan_lightning.callbacks.sample_quality import SampleQuality
 from gan_lightning.callbacks.tensorboard_layout import TensorBoardLayout
+from gan_lightning.callbacks.tracking_runs import TrackingRuns
 
 __all__ = [
     "ComputeClock",
@@ -22,4 +23,5 @@ __all__ = [
     "SampleQuality",
     "StoreConfig",
     "TensorBoardLayout",
+    "TrackingRuns",
 ]

@@ -4,16 +4,16 @@ import logging
 from pathlib import Path
 
 import pytorch_lightning as pl
-from pytorch_lightning.loggers import TensorBoardLogger
 
 from gan_lightning.core.images import fixed_noise, generator_grid, save_png
+from gan_lightning.core.tracking import log_image
 from gan_lightning.gan.protocol import GANModule
 
 log = logging.getLogger(__name__)
 
 
 class SampleGrid(pl.Callback):
-    """G's images for one fixed batch of z: to TensorBoard every N iterations, to `final.png` at the end."""
+    """G's images for one fixed batch of z: to the loggers every N iterations, to `final.png` at the end."""
 
     def __init__(
         self, dirpath: str, every_n_iterations: int = 500, rows: int = 8, cols: int = 8, seed: int = 0
@@ -34,8 +34,7 @@ class SampleGrid(pl.Callback):
         self._last_logged = iteration
         grid = self.grid(pl_module)
         for logger in trainer.loggers:
-            if isinstance(logger, TensorBoardLogger):
-                logger.experiment.add_image("samples", grid, global_step=iteration)
+            log_image(logger, "samples", grid, iteration)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
         self._log(trainer, pl_module)

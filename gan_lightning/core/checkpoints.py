@@ -53,6 +53,8 @@ ALLOWED_TARGETS = frozenset(
         "pytorch_lightning.Trainer",
         "pytorch_lightning.loggers.TensorBoardLogger",
         "pytorch_lightning.loggers.CSVLogger",
+        "pytorch_lightning.loggers.WandbLogger",
+        "pytorch_lightning.loggers.MLFlowLogger",
     }
 )
 # The one table of renamed classes: what checkpoints written before the package had its wings (versions 0.1
@@ -193,7 +195,7 @@ def load_gan(path: str | Path, runs_dir: Path = PROJECT_ROOT / "outputs" / "trai
     if is_export(path):
         raise CheckpointError(
             f"{path} is an exported generator (G only): this needs the training checkpoint it was exported from; "
-            f"sample and interpolate read exports"
+            f"sample, interpolate and evaluate read exports"
         )
     checkpoint = read_checkpoint(path)
     if CONFIG_KEY not in checkpoint:

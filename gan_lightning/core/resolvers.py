@@ -38,9 +38,18 @@ def tensorboard_run_name() -> str:
     return name.replace("/", "_")[:MAX_RUN_NAME]
 
 
+def tracking_run_name() -> str | None:
+    """A W&B or MLflow run's name: a sweep job's overrides (as its TensorBoard run), else its run folder's name
+    (None, for the tracker to choose, outside a Hydra command)."""
+    if not HydraConfig.initialized():
+        return None
+    return tensorboard_run_name() or Path(HydraConfig.get().runtime.output_dir).name
+
+
 def register_resolvers() -> None:
-    """`${project_root:}`, `${run_folder:...}` and `${tensorboard_run_name:...}` (conf/paths, conf/hydra,
-    conf/logger). Safe to call more than once."""
+    """`${project_root:}`, `${run_folder:...}`, `${tensorboard_run_name:}` and `${tracking_run_name:}`
+    (conf/paths, conf/hydra, conf/logger). Safe to call more than once."""
     OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
     OmegaConf.register_new_resolver("run_folder", run_folder, replace=True)
     OmegaConf.register_new_resolver("tensorboard_run_name", tensorboard_run_name, replace=True)
+    OmegaConf.register_new_resolver("tracking_run_name", tracking_run_name, replace=True)

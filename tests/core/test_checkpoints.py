@@ -296,5 +296,5 @@ def test_load_gan_asks_for_the_training_checkpoint_of_an_exported_folder(tmp_pat
         load_gan(tmp_path)
     assert str(refused.value) == (
         f"{tmp_path} is an exported generator (G only): this needs the training checkpoint it was exported from; "
-        "sample and interpolate read exports"
+        "sample, interpolate and evaluate read exports"
     )

@@ -1,0 +1,27 @@
+"""A generator without its discriminator (an exported folder holds G only), tested as the GAN is tested."""
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+
+class GeneratorOnly(pl.LightningModule):
+    """Its test step draws the fakes SampleQuality scores exactly as the GAN's test step draws them (the same
+    z from the same random stream); it has no D, so no D accuracy."""
+
+    d_steps = 1  # the data module sizes training batches by it (gan/protocol.py); this module never trains
+
+    def __init__(self, generator: nn.Module, latent_dim: int) -> None:
+        super().__init__()
+        self.generator, self._latent_dim = generator.eval(), latent_dim
+
+    @property
+    def latent_dim(self) -> int:
+        return self._latent_dim
+
+    @property
+    def eval_generator(self) -> nn.Module:
+        return self.generator
+
+    def test_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
+        return {"fake": self.generator(torch.randn(len(batch), self.latent_dim, device=self.device))}
