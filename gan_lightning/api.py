@@ -19,18 +19,31 @@ from gan_lightning.core.paths import train_runs
 from gan_lightning.gan.sampling import generate
 from gan_lightning.quality.classifier import load_classifier
 from gan_lightning.quality.metrics import QualityMetrics
+from gan_lightning.sample import asked_digits
 
 
 class Generator:
     """A trained generator: `sample(n, seed)` draws what `python -m gan_lightning.sample` draws."""
 
     def __init__(self, trained: TrainedGenerator) -> None:
-        self.net, self.latent_dim = trained.net, trained.latent_dim
+        self.trained = trained
+        self.net, self.latent_dim, self.num_classes = trained.net, trained.latent_dim, trained.num_classes
         self.iteration, self.path = trained.iteration, trained.path
 
-    def sample(self, n: int, seed: int = 0, batch_size: int = 1000, device: str = "cpu") -> torch.Tensor:
-        """n images, float32 (n, 1, 28, 28) in [0, 1]; the same seed gives the same images."""
-        return torch.from_numpy(generate(self.net, self.latent_dim, n, seed, batch_size, device)).unsqueeze(1)
+    def sample(
+        self,
+        n: int,
+        seed: int = 0,
+        digit: int | None = None,
+        truncation: float | None = None,
+        batch_size: int = 1000,
+        device: str = "cpu",
+    ) -> torch.Tensor:
+        """n images, float32 (n, 1, 28, 28) in [0, 1]; the same seed gives the same images. A conditional
+        generator draws `digit` (a uniform mix when None); `truncation` truncates z's normal at that radius."""
+        labels = asked_digits(self.trained, n, digit, seed)
+        images = generate(self.net, self.latent_dim, n, seed, batch_size, device, labels, truncation)
+        return torch.from_numpy(images).unsqueeze(1)
 
 
 def load_generator(path: str | Path) -> Generator:

@@ -53,7 +53,7 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("torch_threads", lambda v: v is None or _positive_integer(v), "null (torch's default) or an integer >= 1"),
     *(
         (switch, lambda v: isinstance(v, bool), "true or false")
-        for switch in ("fast_dropout", "compile", "fused_optimizer")
+        for switch in ("fast_dropout", "compile", "fused_optimizer", "conditional")
     ),
     ("compile_mode", lambda v: v in COMPILE_MODES, "one of " + ", ".join(str(m or "null") for m in COMPILE_MODES)),
     ("trainer.max_epochs", lambda v: v is None or (_integer(v) and (v > 0 or v == -1)), "a positive integer or -1"),
@@ -62,6 +62,8 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("n", _positive_integer, "a positive integer"),
     ("batch_size", _positive_integer, "a positive integer"),
     ("out", lambda v: str(v).endswith(".npy"), "the name of a .npy file"),
+    ("digit", lambda v: v is None or (_integer(v) and 0 <= v <= 9), "null (a mix) or a digit from 0 to 9"),
+    ("truncation", lambda v: v is None or (not isinstance(v, bool) and v > 0), "null or a radius > 0, e.g. 0.7"),
     # `interpolate`'s own keys
     ("steps", lambda v: _integer(v) and v >= 2, "an integer >= 2"),
     ("picture", lambda v: str(v).endswith(".png"), "the name of a .png file"),

@@ -21,16 +21,17 @@ from omegaconf import DictConfig
 from gan_lightning.checks import check_config
 from gan_lightning.core.checkpoints import load_gan
 from gan_lightning.core.cli import entry_point
-from gan_lightning.core.data import MNISTDataModule, load_mnist, to_unit
+from gan_lightning.core.data import MNISTDataModule, to_unit
 from gan_lightning.core.errors import ConfigError
 from gan_lightning.core.exported import is_export
 from gan_lightning.core.generators import load_trained_generator
 from gan_lightning.core.images import fixed_noise, generator_grid, save_png
+from gan_lightning.core.labels import digit_rows
 from gan_lightning.core.paths import resolve_ckpt_path, train_runs
 from gan_lightning.gan.generator_only import GeneratorOnly
-from gan_lightning.gan.sampling import generate
+from gan_lightning.gan.sampling import digit_labels, generate
 from gan_lightning.quality.classifier import load_classifier
-from gan_lightning.quality.diagnostics import memorization, per_digit
+from gan_lightning.quality.diagnostics import memorization, per_class, per_digit
 from gan_lightning.quality.plots import save_closest_pairs, save_per_digit_chart
 
 log = logging.getLogger(__name__)
@@ -46,16 +47,21 @@ def classify(classifier: torch.nn.Module, images: torch.Tensor, batch: int = 200
 def diagnose(model: pl.LightningModule, data: MNISTDataModule, cfg: DictConfig, output_dir: Path) -> dict:
     """Per-digit quality and the memorization check, on as many fakes as test images (seed `cfg.seed`)."""
     classifier, _ = load_classifier(cfg.classifier)
-    fakes = generate(model.eval_generator, model.latent_dim, len(data.test_images), cfg.seed, 1000, "cpu")
+    n = len(data.test_images)
+    asked = digit_labels(n, None, cfg.seed) if model.num_classes else None  # a conditional G: a uniform mix
+    fakes = generate(model.eval_generator, model.latent_dim, n, cfg.seed, 1000, "cpu", asked)
     fakes = torch.from_numpy(fakes).unsqueeze(1)
     fake_features, fake_probs = classify(classifier, fakes)
     test_features, _ = classify(classifier, to_unit(data.test_images))
     train_features, _ = classify(classifier, to_unit(data.train_images))
-    digits = per_digit(fake_probs, fake_features, test_features, load_mnist(data.data_dir, train=False).targets)
+    digits = per_digit(fake_probs, fake_features, test_features, data.test_labels)
     copies = memorization(fake_features, train_features, test_features)
     save_per_digit_chart(digits, output_dir / "per_digit.png")
     save_closest_pairs(fakes, to_unit(data.train_images), copies, output_dir / "memorization.png")
-    return {"per_digit": digits, "memorization": {k: v for k, v in copies.items() if not torch.is_tensor(v)}}
+    report = {"per_digit": digits, "memorization": {k: v for k, v in copies.items() if not torch.is_tensor(v)}}
+    if asked is not None:
+        report["per_class"] = per_class(asked, fake_probs, fake_features, test_features, data.test_labels)
+    return report
 
 
 def scored_model(cfg: DictConfig) -> tuple[pl.LightningModule, dict]:
@@ -67,7 +73,7 @@ def scored_model(cfg: DictConfig) -> tuple[pl.LightningModule, dict]:
         if trained.config["ema"] and not cfg.use_ema:
             raise ConfigError(f"{path} holds only the moving average of G: use_ema=false needs its training checkpoint")
         described = {"generator": "ema" if trained.config["ema"] else "raw", "discriminator": "none (an export)"}
-        model = GeneratorOnly(trained.net, trained.latent_dim)
+        model = GeneratorOnly(trained.net, trained.latent_dim, trained.num_classes)
     else:
         trained = load_gan(path, train_runs(cfg.paths.log_dir))
         model = trained.model
@@ -83,11 +89,12 @@ def evaluate(cfg: DictConfig) -> dict:
     pl.seed_everything(cfg.seed)
     quality = instantiate(cfg.callbacks.sample_quality)
     trainer = instantiate(cfg.trainer, callbacks=[quality])
-    data = instantiate(cfg.data)
+    data = instantiate(cfg.data, labels=bool(model.num_classes))  # a conditional G is asked for the test digits
     metrics = trainer.test(model, datamodule=data)[0]
     output_dir = Path(cfg.paths.output_dir)
-    z = fixed_noise(64, model.latent_dim)
-    save_png(generator_grid(model.eval_generator, z), output_dir / "samples.png")
+    labels = digit_rows(8, model.num_classes) if model.num_classes else None  # one row per digit
+    z = fixed_noise(64 if labels is None else len(labels), model.latent_dim)
+    save_png(generator_grid(model.eval_generator, z, labels=labels), output_dir / "samples.png")
     report = {
         **described,
         "classifier_hash": quality.classifier_hash,

@@ -19,6 +19,7 @@ from gan_lightning.core.checkpoints import TrainedGAN, load_gan, read_checkpoint
 from gan_lightning.core.cli import entry_point
 from gan_lightning.core.exported import write_export
 from gan_lightning.core.images import image_grid, save_png
+from gan_lightning.core.labels import digit_rows
 from gan_lightning.core.paths import output_path, train_runs
 from gan_lightning.gan.sampling import generate
 
@@ -47,19 +48,21 @@ def model_card(trained: TrainedGAN, description: dict, minutes: float | None, ou
     summary = json.loads(result.read_text()) if result.is_file() else {}
     metrics = summary.get("metrics", {})
     rows = [f"| {name} | {metrics[name]:.4g} |" for name in CARD_METRICS if name in metrics]
+    conditional = bool(description["num_classes"])
     lines = [
         f"# {description['generator']['_target_'].rsplit('.', 1)[-1]} trained on MNIST with gan_lightning",
         "",
-        f"A generator of 28x28 MNIST digits ({'moving average of G' if description['ema'] else 'G'}), "
+        f"A {'class-conditional ' if conditional else ''}generator of 28x28 MNIST digits "
+        f"({'moving average of G' if description['ema'] else 'G'}), "
         f"latent size {description['latent_dim']}, after {trained.iteration} iterations"
         + (f" and {minutes:.1f} training minutes." if minutes is not None else "."),
         "",
         "```bash",
         f"{training_command(run)}   # trained it",
-        f"python -m gan_lightning.sample ckpt_path={out} n=64   # draws from it",
+        f"python -m gan_lightning.sample ckpt_path={out} n=64{' digit=7' if conditional else ''}   # draws from it",
         "```",
         "",
-        "![64 samples](samples.png)",
+        "![one row per digit](samples.png)" if conditional else "![64 samples](samples.png)",
         "",
     ]
     if rows:
@@ -92,10 +95,12 @@ def export(cfg: DictConfig) -> Path:
         "latent_dim": model.latent_dim,
         "iteration": trained.iteration,
         "ema": ema,
+        "num_classes": model.num_classes,
     }
     out = output_path(cfg.out, cfg.paths.output_dir)
     write_export(out, generator, description)
-    images = generate(generator, model.latent_dim, 64, cfg.seed, 64, "cpu")
+    labels = digit_rows(8, model.num_classes) if model.num_classes else None  # one row per digit
+    images = generate(generator, model.latent_dim, 64 if labels is None else len(labels), cfg.seed, 100, "cpu", labels)
     save_png(image_grid(torch.from_numpy(images).unsqueeze(1)), out / "samples.png")
     (out / "README.md").write_text(model_card(trained, description, training_minutes(trained.path), out))
     log.info("Exported %s (iteration %d) to %s", trained.path, trained.iteration, out)

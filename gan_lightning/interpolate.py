@@ -4,7 +4,8 @@ Each of the n rows walks from one Gaussian z to another along the sphere (slerp:
 dimensions lie near a sphere, where a straight line would cut through the low-density middle). Under each
 frame the feature classifier's digit and confidence show where G changes its mind. Writes `picture` (PNG)
 and an animated GIF beside it, into outputs/interpolate/runs/<date>_<time>/ unless `picture=` is an
-absolute path; the same seed gives the same pictures.
+absolute path; the same seed gives the same pictures. A conditional generator walks each row at one digit:
+`digit=7` for all, else row r at digit r mod 10.
 """
 
 import logging
@@ -18,7 +19,9 @@ from PIL import Image
 
 from gan_lightning.checks import check_config
 from gan_lightning.core.cli import entry_point
+from gan_lightning.core.errors import ConfigError
 from gan_lightning.core.generators import load_trained_generator
+from gan_lightning.core.labels import conditioned
 from gan_lightning.core.paths import output_path, train_runs
 from gan_lightning.quality.classifier import load_classifier
 
@@ -51,7 +54,15 @@ def walk(cfg: DictConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     trained = load_trained_generator(cfg.ckpt_path, train_runs(cfg.paths.log_dir))
     classifier, _ = load_classifier(cfg.classifier)
     z = latent_walks(cfg.n, cfg.steps, trained.latent_dim, cfg.seed)
-    images = trained.net(z.flatten(0, 1))
+    labels = None
+    if trained.num_classes:  # each walk at one digit: `digit`, or row r at digit r mod 10
+        rows = torch.full((cfg.n,), cfg.digit) if cfg.digit is not None else torch.arange(cfg.n) % trained.num_classes
+        labels = rows.repeat_interleave(cfg.steps)
+    elif cfg.digit is not None:
+        raise ConfigError(
+            f"digit={cfg.digit}: {trained.path} is an unconditional generator; it cannot be asked for one"
+        )
+    images = conditioned(trained.net, z.flatten(0, 1), labels)
     confidence, digit = classifier(images).softmax(dim=1).max(dim=1)
     shape = (cfg.n, cfg.steps)
     return images.view(*shape, 28, 28).numpy(), digit.view(shape).numpy(), confidence.view(shape).numpy()

@@ -5,7 +5,9 @@ images from it as from the checkpoint it was exported from.
 
 Writes samples.npy and a grid of the first 64 (samples.png) into outputs/sample/runs/<date>_<time>/, or to
 `out=` where that is an absolute path. The .npy file is read by other tools: float32, shape (n, 28, 28),
-values in [0, 1]. Keep it so.
+values in [0, 1]. Keep it so. A conditional generator draws `digit=7` (all sevens) or, with `digit=null`, a
+uniform mix, and samples.labels.npy beside the images says which digit each was asked for. `truncation=0.7`
+draws z from the normal truncated at that radius (any generator).
 """
 
 import logging
@@ -17,25 +19,51 @@ from omegaconf import DictConfig
 
 from gan_lightning.checks import check_config
 from gan_lightning.core.cli import entry_point
-from gan_lightning.core.generators import load_trained_generator
+from gan_lightning.core.errors import ConfigError
+from gan_lightning.core.generators import TrainedGenerator, load_trained_generator
 from gan_lightning.core.images import image_grid, save_png
 from gan_lightning.core.paths import output_path, train_runs
-from gan_lightning.gan.sampling import generate
+from gan_lightning.gan.sampling import digit_labels, generate
 
 log = logging.getLogger(__name__)
+
+
+def asked_digits(trained: TrainedGenerator, n: int, digit: int | None, seed: int) -> torch.Tensor | None:
+    """The digit of each image for a conditional G (all `digit`, or a uniform mix); None for an unconditional one,
+    which cannot be asked for a digit."""
+    if trained.num_classes is None:
+        if digit is not None:
+            raise ConfigError(
+                f"digit={digit}: {trained.path} is an unconditional generator, it draws whatever digit comes out; "
+                "train with conditional=true to ask for one"
+            )
+        return None
+    return digit_labels(n, digit, seed)
 
 
 def sample(cfg: DictConfig) -> Path:
     check_config(cfg)
     out = output_path(cfg.out, cfg.paths.output_dir)
     trained = load_trained_generator(cfg.ckpt_path, train_runs(cfg.paths.log_dir))
-    images = generate(trained.net, trained.latent_dim, cfg.n, cfg.seed, cfg.batch_size, cfg.device)
+    labels = asked_digits(trained, cfg.n, cfg.digit, cfg.seed)
+    images = generate(
+        trained.net, trained.latent_dim, cfg.n, cfg.seed, cfg.batch_size, cfg.device, labels, cfg.truncation
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, images)
+    if labels is not None:
+        np.save(labels_path(out), labels.numpy())
     save_png(image_grid(torch.from_numpy(images[:64]).unsqueeze(1)), out.with_suffix(".png"))
     log.info("Sampled %s (iteration %d)", trained.path, trained.iteration)
     log.info("Wrote %d samples to %s (grid: %s)", cfg.n, out, out.with_suffix(".png"))
+    if labels is not None:
+        log.info("The digit each was asked for: %s", labels_path(out))
     return out
+
+
+def labels_path(out: Path) -> Path:
+    """Where a conditional G's samples keep their digits: samples.npy -> samples.labels.npy (int64, (n,))."""
+    return out.with_suffix(".labels.npy")
 
 
 main = entry_point("sample")(sample)

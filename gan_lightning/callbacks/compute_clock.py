@@ -10,6 +10,7 @@ import pytorch_lightning as pl
 
 from gan_lightning.core.curves import tag
 from gan_lightning.core.iterations import completed_iterations, is_logging_iteration
+from gan_lightning.core.labels import split_batch
 from gan_lightning.gan.protocol import GANModule
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class ComputeClock(pl.Callback):
         self.seconds_before, self._started = self.seconds, None
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: GANModule, outputs, batch, batch_idx) -> None:
-        self.images_seen += len(batch)
+        self.images_seen += len(split_batch(batch)[0])
         if self._estimate_from and pl_module.iteration - self._estimate_from[0] == self.estimate_after:
             self.log_estimate(trainer, pl_module)
         if is_logging_iteration(trainer, pl_module.iteration - 1):

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 
 from gan_lightning.core.images import fixed_noise, generator_grid, save_png
+from gan_lightning.core.labels import digit_rows
 from gan_lightning.core.tracking import log_image
 from gan_lightning.gan.protocol import GANModule
 
@@ -24,8 +25,10 @@ class SampleGrid(pl.Callback):
         self._last_logged = -1
 
     def grid(self, pl_module: GANModule):
-        z = fixed_noise(self.rows * self.cols, pl_module.latent_dim, self.seed)
-        return generator_grid(pl_module.eval_generator, z, self.cols)
+        """rows x cols images; for a conditional GAN, one row per digit (0 at the top)."""
+        labels = digit_rows(self.cols, pl_module.num_classes) if pl_module.num_classes else None
+        z = fixed_noise(self.rows * self.cols if labels is None else len(labels), pl_module.latent_dim, self.seed)
+        return generator_grid(pl_module.eval_generator, z, self.cols, labels)
 
     def _log(self, trainer: pl.Trainer, pl_module: GANModule) -> None:
         iteration = pl_module.iteration

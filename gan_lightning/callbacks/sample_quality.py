@@ -1,15 +1,16 @@
 """Sample-quality metrics of every validation and test run."""
 
 import pytorch_lightning as pl
-import torch
 
+from gan_lightning.core.labels import Batch, split_batch
 from gan_lightning.gan.protocol import GANModule
 from gan_lightning.quality.classifier import load_classifier
 from gan_lightning.quality.metrics import QualityMetrics
 
 
 class SampleQuality(pl.Callback):
-    """FID, KID, Inception Score and mode coverage of G's samples in every validation and test run.
+    """FID, KID, Inception Score and mode coverage of G's samples in every validation and test run (and, for a
+    conditional G, `asked_digit_acc`: the share of fakes the classifier reads as the digit they were asked for).
 
     Scores the fakes that the evaluation step generated (as many as real images) against the stage's real
     images, whose features are computed once per stage. Logs `val/fid`, `test/fid`, ...; `classifier_hash`
@@ -31,12 +32,12 @@ class SampleQuality(pl.Callback):
         }
         self._real_complete = {"val": False, "test": False}
 
-    def _update(self, stage: str, trainer: pl.Trainer, outputs: dict, batch: torch.Tensor) -> None:
+    def _update(self, stage: str, trainer: pl.Trainer, outputs: dict, batch: Batch) -> None:
         if trainer.sanity_checking:
             return
         if not self._real_complete[stage]:
-            self.metrics[stage].update_real(batch)
-        self.metrics[stage].update_fake(outputs["fake"])
+            self.metrics[stage].update_real(split_batch(batch)[0])
+        self.metrics[stage].update_fake(outputs["fake"], outputs.get("labels"))
 
     def _log(self, stage: str, trainer: pl.Trainer, pl_module: GANModule) -> None:
         if trainer.sanity_checking:

@@ -19,19 +19,21 @@ DATA_DIR_VARIABLE = "GAN_DATA_DIR"
 
 
 class ImageTensor(Dataset):
-    """Images held in one uint8 tensor. `__getitems__` lets a DataLoader fetch a batch with one index op."""
+    """Images held in one uint8 tensor, with their labels when a conditional GAN needs them. `__getitems__`
+    lets a DataLoader fetch a batch with one index op: the images, or (images, labels)."""
 
-    def __init__(self, images: torch.Tensor) -> None:
-        self.images = images
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> None:
+        self.images, self.labels = images, labels
 
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, index: int) -> torch.Tensor:
-        return self.images[index]
+    def __getitem__(self, index: int):
+        return self.images[index] if self.labels is None else (self.images[index], self.labels[index])
 
-    def __getitems__(self, indices: list[int]) -> torch.Tensor:
-        return self.images[torch.as_tensor(indices, device=self.images.device)]
+    def __getitems__(self, indices: list[int]):
+        index = torch.as_tensor(indices, device=self.images.device)
+        return self.images[index] if self.labels is None else (self.images[index], self.labels[index])
 
 
 class EpochOrder(Sampler[int]):
@@ -91,8 +93,8 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
     return images.unsqueeze(1).float().div_(255)
 
 
-def keep_batch(batch: torch.Tensor) -> torch.Tensor:
-    """Collate function for ImageTensor: the batch is already one tensor."""
+def keep_batch(batch):
+    """Collate function for ImageTensor: the batch is already one tensor (or images and labels)."""
     return batch
 
 
@@ -134,12 +136,22 @@ class MNISTDataModule(pl.LightningDataModule):
 
     A training batch holds one minibatch of `batch_size` images for each of the `d_steps` D updates of an
     iteration, back to back: the GAN module being trained says how many (`d_steps`; 1 without a trainer).
+    `labels=True` (a class-conditional GAN): every batch is (images, labels), the digits as int64; the split
+    and the order are the same as without.
     """
 
     def __init__(
-        self, data_dir: str, batch_size: int, val_size: int, split_seed: int, eval_batch_size: int, download: bool
+        self,
+        data_dir: str,
+        batch_size: int,
+        val_size: int,
+        split_seed: int,
+        eval_batch_size: int,
+        download: bool,
+        labels: bool = False,
     ) -> None:
         super().__init__()
+        self.labels = labels
         self.data_dir = data_dir
         self.batch_size = batch_size
         self.val_size = val_size
@@ -163,9 +175,10 @@ class MNISTDataModule(pl.LightningDataModule):
         if self.val_size >= len(train.data):
             raise ConfigError(f"data.val_size must be below the {len(train.data)} training images, got {self.val_size}")
         order = torch.randperm(len(train.data), generator=torch.Generator().manual_seed(self.split_seed))
-        self.val_images = train.data[order[: self.val_size]]
-        self.train_images = train.data[order[self.val_size :]]
-        self.test_images = load_mnist(self.data_dir, train=False).data
+        self.val_images, self.val_labels = train.data[order[: self.val_size]], train.targets[order[: self.val_size]]
+        self.train_images, self.train_labels = train.data[order[self.val_size :]], train.targets[order[self.val_size :]]
+        test = load_mnist(self.data_dir, train=False)
+        self.test_images, self.test_labels = test.data, test.targets
         if len(self.train_images) < self.batch_size * self.minibatches_per_batch:
             raise ConfigError(
                 f"data.batch_size x optimizer.d_steps ({self.batch_size * self.minibatches_per_batch}) exceeds the "
@@ -175,29 +188,32 @@ class MNISTDataModule(pl.LightningDataModule):
         log.info("MNIST: %d train, %d val, %d test images", *sizes)  # pragma: no mutate
 
     def train_dataloader(self) -> DataLoader:
-        images = self.train_images
+        images, labels = self.train_images, self.train_labels if self.labels else None
         if self.trainer is not None and self.trainer.strategy.root_device.type == "cuda":
-            # 47 MB of uint8 on the GPU: batches are gathered there, nothing crosses the bus per step.
+            # 47 MB of uint8 on the GPU (and the labels): batches are gathered there, nothing crosses the bus
+            # per step.
             images = images.to(self.trainer.strategy.root_device)
+            labels = labels.to(images.device) if labels is not None else None
         batch_size = self.batch_size * self.minibatches_per_batch
         order = EpochOrder(len(images), batch_size, consumed=self._batches_consumed_this_epoch)
         return ResumableLoader(
-            ImageTensor(images), batch_size=batch_size, sampler=order, drop_last=True, collate_fn=keep_batch
+            ImageTensor(images, labels), batch_size=batch_size, sampler=order, drop_last=True, collate_fn=keep_batch
         )
 
     def _batches_consumed_this_epoch(self) -> int:
         """Training batches of the current epoch the module has trained on (every epoch has the same count)."""
         return self.trainer.lightning_module.iteration % self.trainer.num_training_batches
 
-    def _eval_loader(self, images: torch.Tensor) -> DataLoader:
-        return DataLoader(ImageTensor(images), batch_size=self.eval_batch_size, collate_fn=keep_batch)
+    def _eval_loader(self, images: torch.Tensor, labels: torch.Tensor) -> DataLoader:
+        dataset = ImageTensor(images, labels if self.labels else None)
+        return DataLoader(dataset, batch_size=self.eval_batch_size, collate_fn=keep_batch)
 
     def val_dataloader(self) -> DataLoader:
-        return self._eval_loader(self.val_images)
+        return self._eval_loader(self.val_images, self.val_labels)
 
     def test_dataloader(self) -> DataLoader:
-        return self._eval_loader(self.test_images)
+        return self._eval_loader(self.test_images, self.test_labels)
 
-    def on_after_batch_transfer(self, batch: torch.Tensor, dataloader_idx: int) -> torch.Tensor:
+    def on_after_batch_transfer(self, batch, dataloader_idx: int):
         # Convert after the transfer so that only uint8 crosses to the device.
-        return to_unit(batch)
+        return to_unit(batch) if isinstance(batch, torch.Tensor) else (to_unit(batch[0]), batch[1])

@@ -17,6 +17,7 @@ class TrainedGenerator:
     iteration: int
     path: Path
     config: dict  # the run's config (a checkpoint) or config.json (an export)
+    num_classes: int | None = None  # a conditional G's classes (10 digits); None: unconditional
 
 
 def load_trained_generator(path: str | Path, runs_dir: str | Path) -> TrainedGenerator:
@@ -24,7 +25,9 @@ def load_trained_generator(path: str | Path, runs_dir: str | Path) -> TrainedGen
     resolved = resolve_ckpt_path(str(path), runs_dir)
     if is_export(resolved):
         net, config = read_export(resolved)
-        return TrainedGenerator(net, config["latent_dim"], config["iteration"], resolved.resolve(), config)
+        return TrainedGenerator(
+            net, config["latent_dim"], config["iteration"], resolved.resolve(), config, net.num_classes
+        )
     trained = load_gan(resolved, Path(runs_dir))
-    net = trained.model.eval_generator.eval()
-    return TrainedGenerator(net, trained.model.latent_dim, trained.iteration, trained.path, trained.config)
+    net, model = trained.model.eval_generator.eval(), trained.model
+    return TrainedGenerator(net, model.latent_dim, trained.iteration, trained.path, trained.config, model.num_classes)

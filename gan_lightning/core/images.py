@@ -6,6 +6,8 @@ import torch
 from torch import nn
 from torchvision.utils import make_grid, save_image
 
+from gan_lightning.core.labels import conditioned
+
 
 def image_grid(images: torch.Tensor, cols: int = 8) -> torch.Tensor:
     """Images (N, 1, 28, 28) in [0, 1] as one grid image, `cols` per row, with grey padding between them."""
@@ -13,12 +15,13 @@ def image_grid(images: torch.Tensor, cols: int = 8) -> torch.Tensor:
 
 
 @torch.no_grad()
-def generator_grid(generator: nn.Module, z: torch.Tensor, cols: int = 8) -> torch.Tensor:
-    """The grid of G's images for z, drawn in eval mode (BatchNorm's running statistics, no dropout)."""
+def generator_grid(generator: nn.Module, z: torch.Tensor, cols: int = 8, labels: torch.Tensor | None = None):
+    """The grid of G's images for z (and the digits asked for, for a conditional G), drawn in eval mode
+    (BatchNorm's running statistics, no dropout)."""
     was_training = generator.training
     generator.eval()
     device = next(generator.parameters()).device
-    images = generator(z.to(device)).cpu()
+    images = conditioned(generator, z.to(device), None if labels is None else labels.to(device)).cpu()
     generator.train(was_training)
     return image_grid(images, cols)
 

@@ -19,8 +19,8 @@ class EMAGenerator(nn.Module):
         self.module = copy.deepcopy(generator).requires_grad_(False)
         self.decay = decay
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.module(z)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.module(z) if labels is None else self.module(z, labels)
 
     @torch.no_grad()
     def update(self, generator: nn.Module, iteration: int) -> None:

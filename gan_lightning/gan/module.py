@@ -6,6 +6,7 @@ statistics. Checkpoints, sample grids, quality metrics, random streams and the N
 """
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import pytorch_lightning as pl
 import torch
@@ -14,6 +15,7 @@ from torchmetrics.classification import BinaryAccuracy
 
 from gan_lightning.core import curves
 from gan_lightning.core.iterations import completed_iterations, is_logging_iteration
+from gan_lightning.core.labels import Batch, chunk_labels, conditioned, split_batch
 from gan_lightning.gan.augment import augmentation
 from gan_lightning.gan.ema import EMAGenerator
 from gan_lightning.gan.losses import Objective
@@ -64,8 +66,12 @@ class GAN(pl.LightningModule):
     def eval_generator(self) -> nn.Module:
         return self.generator_ema if self.generator_ema is not None else self.generator
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.eval_generator(z)
+    @property
+    def num_classes(self) -> int | None:
+        return getattr(self.generator, "num_classes", None)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return conditioned(self.eval_generator, z, labels)
 
     def noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=self.device)
@@ -76,31 +82,40 @@ class GAN(pl.LightningModule):
             self.d_optimizer_factory(self.discriminator.parameters()),
         ]
 
-    def training_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
+    def training_step(self, batch: Batch, batch_idx: int) -> dict[str, torch.Tensor]:
         g_opt, d_opt = self.optimizers()
         iteration = self.iteration  # 0-based index of this one
         # Statistics only on the iterations Lightning writes to the loggers: no per-step work or host syncs.
         measure = is_logging_iteration(self.trainer, iteration)
-        minibatches = batch.chunk(self.d_steps)  # a fresh minibatch of real images for each D step
-        for i, real in enumerate(minibatches):
+        images, labels = split_batch(batch)
+        # A fresh minibatch of real images (with their labels, for a conditional GAN) for each D step.
+        minibatches = list(zip(images.chunk(self.d_steps), chunk_labels(labels, self.d_steps), strict=True))
+        for i, (real, real_labels) in enumerate(minibatches):
             d_step = iteration * self.d_steps + i + 1  # D's updates so far, this one included
-            d_loss, d_stats = self._discriminator_step(real, d_opt, d_step, measure and i == self.d_steps - 1)
-        g_loss, g_stats = self._generator_step(len(minibatches[0]), g_opt, measure)  # G's batch: one minibatch
+            last = measure and i == self.d_steps - 1
+            d_loss, d_stats = self._discriminator_step(real, real_labels, d_opt, d_step, last)
+        g_loss, g_stats = self._generator_step(*minibatches[0], g_opt, measure)  # G's batch: one minibatch
         if self.generator_ema is not None:
             self.generator_ema.update(self.generator, iteration)
         for name, value in {**d_stats, **g_stats}.items():
             self.log(curves.tag(name), value.detach(), prog_bar=name in ("d_loss", "g_loss"))
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
 
-    def _discriminator_step(self, real: torch.Tensor, d_opt, d_step: int, measure: bool) -> tuple[torch.Tensor, dict]:
+    def _discriminator_step(
+        self, real: torch.Tensor, labels: torch.Tensor | None, d_opt, d_step: int, measure: bool
+    ) -> tuple[torch.Tensor, dict]:
+        # A conditional G draws the digits of the real minibatch beside it (the training label frequencies), so
+        # that D and its penalties judge reals and fakes of the same classes.
         with torch.no_grad():
-            fake = self.generator(self.noise(len(real)))
+            fake = conditioned(self.generator, self.noise(len(real)), labels)
         images = self.augment(torch.cat([real, fake]))
         # D has no batch statistics, so one pass over reals and fakes together equals two passes.
-        real_out, fake_out = self.discriminator(images).split(len(real))
+        both = None if labels is None else torch.cat([labels, labels])
+        real_out, fake_out = conditioned(self.discriminator, images, both).split(len(real))
         self.augment.observe(real_out)
         real_loss, fake_loss = self.objective.discriminator_losses(real_out, fake_out)
-        penalties = self.penalties(self.discriminator, *images.split(len(real)), d_step)  # on the images D saw
+        critic = partial(conditioned, self.discriminator, labels=labels)  # D of the minibatch's classes
+        penalties = self.penalties(critic, *images.split(len(real)), d_step)  # on the images D saw
         d_loss = real_loss + fake_loss + sum(penalties.values())
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_loss)
@@ -111,10 +126,13 @@ class GAN(pl.LightningModule):
         losses = {"d_real_loss": real_loss, "d_fake_loss": fake_loss, "d_loss": d_loss, **penalties}
         return d_loss, {**losses, **self.augment.statistics(), **outputs}
 
-    def _generator_step(self, n: int, g_opt, measure: bool) -> tuple[torch.Tensor, dict]:
+    def _generator_step(
+        self, real: torch.Tensor, labels: torch.Tensor | None, g_opt, measure: bool
+    ) -> tuple[torch.Tensor, dict]:
+        """As many fakes as one real minibatch, of its classes when conditional."""
         with self.toggled_optimizer(g_opt):  # D's weights get no gradients they would not use
-            fake = self.augment(self.generator(self.noise(n)))
-            g_loss = self.objective.generator_loss(self.discriminator(fake))
+            fake = self.augment(conditioned(self.generator, self.noise(len(real)), labels))
+            g_loss = self.objective.generator_loss(conditioned(self.discriminator, fake, labels))
             g_opt.zero_grad(set_to_none=True)
             self.manual_backward(g_loss)
             stats = {}
@@ -124,21 +142,23 @@ class GAN(pl.LightningModule):
             g_opt.step()
         return g_loss, stats
 
-    def _evaluation_step(self, real: torch.Tensor, stage: str) -> dict[str, torch.Tensor]:
-        """The tutorial's evaluation done right: eval mode, pixels in [0, 1], as many fakes as reals.
+    def _evaluation_step(self, batch: Batch, stage: str) -> dict[str, torch.Tensor]:
+        """The tutorial's evaluation done right: eval mode, pixels in [0, 1], as many fakes as reals (of the same
+        digits, for a conditional GAN).
 
-        Returns the fakes, so that SampleQuality scores the same images.
+        Returns the fakes (and the digits they were asked for), so that SampleQuality scores the same images.
         """
-        fake = self.eval_generator(self.noise(len(real)))
+        real, labels = split_batch(batch)
+        fake = conditioned(self.eval_generator, self.noise(len(real)), labels)
         for kind, images, label in (("real", real, 1), ("fake", fake, 0)):
             accuracy = self.accuracy[f"{stage}_{kind}"]
-            says_real = (self.discriminator(images) > self.objective.decision_threshold).long()
+            says_real = (conditioned(self.discriminator, images, labels) > self.objective.decision_threshold).long()
             accuracy(says_real, torch.full_like(says_real, label))
             self.log(f"{stage}/d_{kind}_acc", accuracy, on_epoch=True)
-        return {"fake": fake}
+        return {"fake": fake} if labels is None else {"fake": fake, "labels": labels}
 
-    def validation_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
+    def validation_step(self, batch: Batch, batch_idx: int) -> dict[str, torch.Tensor]:
         return self._evaluation_step(batch, "val")
 
-    def test_step(self, batch: torch.Tensor, batch_idx: int) -> dict[str, torch.Tensor]:
+    def test_step(self, batch: Batch, batch_idx: int) -> dict[str, torch.Tensor]:
         return self._evaluation_step(batch, "test")

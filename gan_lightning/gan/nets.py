@@ -1,7 +1,8 @@
 """Generator and discriminator networks. Discriminators return logits; generators return pixels in [0, 1].
 
-Generators expose `latent_dim`, the size of the z they read. Their arguments are checked where the config
-enters (gan_lightning/checks.py).
+Generators expose `latent_dim`, the size of the z they read, and `num_classes`: None for an unconditional
+net, else the number of classes (10 digits) whose label `labels` (a LongTensor, one per image) every net of a
+class-conditional GAN reads. Their arguments are checked where the config enters (gan_lightning/checks.py).
 """
 
 from collections.abc import Sequence
@@ -17,10 +18,14 @@ IMAGE_PIXELS = 28 * 28
 class MLPGenerator(nn.Module):
     """The tutorial's G: Linear -> BatchNorm -> leaky ReLU -> dropout per hidden layer, then Linear -> sigmoid."""
 
-    def __init__(self, latent_dim: int, hidden: Sequence[int], dropout: Sequence[float]) -> None:
+    def __init__(
+        self, latent_dim: int, hidden: Sequence[int], dropout: Sequence[float], num_classes: int | None = None
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
-        width = latent_dim
+        # Conditional: a learned embedding of the label, one value per class, concatenated to z.
+        self.embed = nn.Embedding(num_classes, num_classes) if num_classes else None
+        width = latent_dim + (num_classes or 0)
         for size, p in zip(hidden, dropout, strict=True):
             layers += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.LeakyReLU(0.01)]
             if p > 0:
@@ -28,10 +33,10 @@ class MLPGenerator(nn.Module):
             width = size
         layers += [nn.Linear(width, IMAGE_PIXELS), nn.Sigmoid(), nn.Unflatten(1, IMAGE_SHAPE)]
         self.net = nn.Sequential(*layers)
-        self.latent_dim = latent_dim
+        self.latent_dim, self.num_classes = latent_dim, num_classes
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z if self.embed is None else torch.cat([z, self.embed(labels)], dim=1))
 
 
 def with_spectral_norm(net: nn.Sequential) -> nn.Sequential:
@@ -43,13 +48,44 @@ def with_spectral_norm(net: nn.Sequential) -> nn.Sequential:
     return net
 
 
+class ProjectionHead(nn.Module):
+    """The class term of a projection discriminator (Miyato & Koyama 2018): logit = psi(phi(x)) + <embed(y), phi(x)>;
+    this module is the inner product, on D's last features phi(x). Spectrally normalized with the rest of D."""
+
+    def __init__(self, num_classes: int, features: int, spectral_norm: bool) -> None:
+        super().__init__()
+        embed = nn.Embedding(num_classes, features)
+        self.embed = normalized(embed) if spectral_norm else embed
+
+    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return (self.embed(labels) * features).sum(dim=1)
+
+
+def judge(net: nn.Sequential, projection: ProjectionHead | None, images: torch.Tensor, labels) -> torch.Tensor:
+    """D's logits: `net` whole when unconditional; else its last Linear (psi) on the features phi(x) before it,
+    plus the projection of the label."""
+    if projection is None:
+        return net(images).squeeze(1)
+    features = images
+    for layer in net[:-1]:
+        features = layer(features)
+    return net[-1](features).squeeze(1) + projection(features, labels)
+
+
 class MLPDiscriminator(nn.Module):
     """The tutorial's D without its final sigmoid: Linear -> leaky ReLU -> dropout per hidden layer, then Linear.
 
-    `spectral_norm=True` normalizes every Linear (with_spectral_norm).
+    `spectral_norm=True` normalizes every Linear (with_spectral_norm). Conditional: a projection head
+    (ProjectionHead) on the last hidden layer's features.
     """
 
-    def __init__(self, hidden: Sequence[int], dropout: Sequence[float], spectral_norm: bool = False) -> None:
+    def __init__(
+        self,
+        hidden: Sequence[int],
+        dropout: Sequence[float],
+        spectral_norm: bool = False,
+        num_classes: int | None = None,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = IMAGE_PIXELS
@@ -62,35 +98,63 @@ class MLPDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
         if spectral_norm:
             with_spectral_norm(self.net)
+        self.projection = ProjectionHead(num_classes, width, spectral_norm) if num_classes else None
+        self.num_classes = num_classes
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(images).squeeze(1)
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return judge(self.net, self.projection, images, labels)
 
 
 class DCGANGenerator(nn.Module):
     """DCGAN-style G for 28x28 (Radford et al. 2016): project z to 7x7, two stride-2 transposed convolutions.
 
     z -> Linear -> (2c, 7, 7) -> BatchNorm, ReLU -> ConvT (c, 14, 14) -> BatchNorm, ReLU -> ConvT (1, 28, 28)
-    -> sigmoid, with c = `channels`.
+    -> sigmoid, with c = `channels`. Conditional: each BatchNorm's gain and bias are the label's
+    (ConditionalBatchNorm2d).
     """
 
-    def __init__(self, latent_dim: int, channels: int = 32) -> None:
+    def __init__(self, latent_dim: int, channels: int = 32, num_classes: int | None = None) -> None:
         super().__init__()
+
+        def norm(features: int) -> nn.Module:
+            return ConditionalBatchNorm2d(features, num_classes) if num_classes else nn.BatchNorm2d(features)
+
         self.net = nn.Sequential(
             nn.Linear(latent_dim, 2 * channels * 7 * 7, bias=False),
             nn.Unflatten(1, (2 * channels, 7, 7)),
-            nn.BatchNorm2d(2 * channels),
+            norm(2 * channels),
             nn.ReLU(),
             nn.ConvTranspose2d(2 * channels, channels, kernel_size=4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(channels),
+            norm(channels),
             nn.ReLU(),
             nn.ConvTranspose2d(channels, 1, kernel_size=4, stride=2, padding=1),
             nn.Sigmoid(),
         )
-        self.latent_dim = latent_dim
+        self.latent_dim, self.num_classes = latent_dim, num_classes
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.num_classes is None:
+            return self.net(z)
+        for layer in self.net:
+            z = layer(z, labels) if isinstance(layer, ConditionalBatchNorm2d) else layer(z)
+        return z
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """BatchNorm whose gain and bias belong to the label (de Vries et al. 2017; BigGAN's class-conditional
+    BatchNorm): normalize without affine terms, then scale by 1 + gain[y] and shift by bias[y]; the gains
+    start at zero, so the layer starts as a plain BatchNorm."""
+
+    def __init__(self, features: int, num_classes: int) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm2d(features, affine=False)
+        self.gain, self.bias = nn.Embedding(num_classes, features), nn.Embedding(num_classes, features)
+        nn.init.zeros_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        gain, bias = (1 + self.gain(labels))[:, :, None, None], self.bias(labels)[:, :, None, None]
+        return self.norm(x) * gain + bias
 
 
 class DCGANDiscriminator(nn.Module):
@@ -98,9 +162,10 @@ class DCGANDiscriminator(nn.Module):
 
     No BatchNorm: a per-sample D is what WGAN-GP's and R1's gradient penalties assume, and it lets the
     module score reals and fakes in one pass. `spectral_norm=True` normalizes both convolutions and the Linear.
+    Conditional: a projection head (ProjectionHead) on the flattened features.
     """
 
-    def __init__(self, channels: int = 32, spectral_norm: bool = False) -> None:
+    def __init__(self, channels: int = 32, spectral_norm: bool = False, num_classes: int | None = None) -> None:
         super().__init__()
         self.net = nn.Sequential(
             nn.Conv2d(1, channels, kernel_size=4, stride=2, padding=1),
@@ -112,6 +177,8 @@ class DCGANDiscriminator(nn.Module):
         )
         if spectral_norm:
             with_spectral_norm(self.net)
+        self.projection = ProjectionHead(num_classes, 2 * channels * 7 * 7, spectral_norm) if num_classes else None
+        self.num_classes = num_classes
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(images).squeeze(1)
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return judge(self.net, self.projection, images, labels)

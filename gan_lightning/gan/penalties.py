@@ -2,6 +2,8 @@
 
 Both penalties differentiate through a gradient (double backward)."""
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -42,7 +44,7 @@ class Penalties:
     def __init__(self, gp_weight: float, r1_gamma: float, r1_every: int) -> None:
         self.gp_weight, self.r1_gamma, self.r1_every = gp_weight, r1_gamma, r1_every
 
-    def __call__(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> dict:
+    def __call__(self, discriminator: Callable, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> dict:
         """The penalties of D's update number `d_step` (counted from 1 over the whole run), on the images D saw."""
         penalties = {}
         if self.gp_weight:

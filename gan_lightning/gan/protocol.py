@@ -22,6 +22,10 @@ class GANModule(Protocol):
         """Size of the z the generator reads."""
 
     @property
+    def num_classes(self) -> int | None:
+        """None for an unconditional GAN; else the number of classes its G and D read (10 digits)."""
+
+    @property
     def eval_generator(self) -> nn.Module:
         """The generator whose images are scored and shown: G's moving average when ema is on, else G."""
 
@@ -29,4 +33,5 @@ class GANModule(Protocol):
     def device(self) -> torch.device: ...
 
     # training_step returns {"d_loss": ..., "g_loss": ...} (detached) for FiniteLossGuard;
-    # validation_step and test_step return {"fake": images} for SampleQuality.
+    # validation_step and test_step return {"fake": images} for SampleQuality, with "labels" (the digits the
+    # fakes were asked for, those of the real batch) for a conditional GAN.

@@ -6,6 +6,8 @@ The pictures of these results are drawn by diagnostic_plots.py.
 
 import torch
 
+from gan_lightning.quality.prdc import precision_recall_density_coverage
+
 NUM_CLASSES = 10
 
 
@@ -43,6 +45,39 @@ def per_digit(
             "fid": fid,
         }
     return results
+
+
+def per_class(
+    asked: torch.Tensor,
+    fake_probs: torch.Tensor,
+    fake_features: torch.Tensor,
+    real_features: torch.Tensor,
+    real_labels: torch.Tensor,
+    min_fakes: int = 500,
+    prdc_k: int = 5,
+) -> dict:
+    """A conditional G, digit by digit, on the fakes asked for each digit: the share the classifier reads as that
+    digit (asked-for accuracy), their FID against that digit's real images (intra-class FID; None below
+    `min_fakes`) and their precision / recall / density / coverage against those images; with the accuracy over
+    all fakes and the mean of the intra-class FIDs."""
+    read = fake_probs.argmax(dim=1)
+    digits = {}
+    for digit in range(NUM_CLASSES):
+        mine, real = asked == digit, real_features[real_labels == digit]
+        count = int(mine.sum())
+        enough = count >= min_fakes
+        digits[digit] = {
+            "asked": count,
+            "accuracy": float((read[mine] == digit).double().mean()) if count else None,
+            "fid": frechet_distance(fake_features[mine], real) if enough else None,
+            **(precision_recall_density_coverage(real, fake_features[mine], prdc_k) if enough else {}),
+        }
+    fids = [d["fid"] for d in digits.values() if d["fid"] is not None]
+    return {
+        "accuracy": float((read == asked).double().mean()),
+        "mean_intra_fid": sum(fids) / len(fids) if fids else None,
+        "digits": digits,
+    }
 
 
 def nearest(queries: torch.Tensor, keys: torch.Tensor, chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:

@@ -65,6 +65,26 @@ class ModeCoverage(Metric):
         }
 
 
+class AskedDigitAccuracy(Metric):
+    """A conditional G's fidelity to its labels: the share of its fakes the classifier reads as the digit they
+    were asked for (all fakes together; a stub that always draws the asked digit + 1 scores 0)."""
+
+    full_state_update = False
+
+    def __init__(self, classifier: MNISTClassifier) -> None:
+        super().__init__()
+        self.classifier = classifier
+        self.add_state("correct", torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
+        self.add_state("asked", torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        self.correct += (self.classifier(images).argmax(dim=1) == labels).sum()
+        self.asked += len(labels)
+
+    def compute(self) -> torch.Tensor:
+        return self.correct.double() / self.asked
+
+
 class QualityMetrics(nn.Module):
     """FID, KID, Inception Score and mode coverage of generated vs real images.
 
@@ -81,6 +101,7 @@ class QualityMetrics(nn.Module):
         self.inception_score = InceptionScore(feature=classifier, splits=1)
         self.coverage = ModeCoverage(classifier)
         self.prdc = PrecisionRecallDensityCoverage(features, k=prdc_k)
+        self.asked_digit = AskedDigitAccuracy(classifier)
         self.kid_subset_size = kid_subset_size
         self.real_count = 0
 
@@ -90,9 +111,12 @@ class QualityMetrics(nn.Module):
         self.prdc.update(images, real=True)
         self.real_count += len(images)
 
-    def update_fake(self, images: torch.Tensor) -> None:
+    def update_fake(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> None:
+        """Fakes, with the digits they were asked for when G is conditional (then `asked_digit_acc` too)."""
         # A generator run in mixed precision returns bfloat16 or float16 images; the classifier is float32.
         images = images.float()
+        if labels is not None:
+            self.asked_digit.update(images, labels)
         self.fid.update(images, real=False)
         self.kid.update(images, real=False)
         self.inception_score.update(images)
@@ -118,8 +142,10 @@ class QualityMetrics(nn.Module):
             "confidence": coverage["confidence"],
             **self.prdc.compute(),
         }
+        if self.asked_digit.asked:
+            results["asked_digit_acc"] = self.asked_digit.compute()
         return {name: float(value) for name, value in results.items()}
 
     def reset_fake(self) -> None:
-        for metric in (self.fid, self.kid, self.inception_score, self.coverage, self.prdc):
+        for metric in (self.fid, self.kid, self.inception_score, self.coverage, self.prdc, self.asked_digit):
             metric.reset()

@@ -1,0 +1,152 @@
+"""Conditional training end to end (labels travel with their images, every objective and regularizer), its
+commands (`sample digit=`, `evaluate`), and unconditional runs logging exactly what they logged before."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytorch_lightning as pl
+import torch
+from PIL import Image
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from gan_lightning.core.curves import tag as curve
+from gan_lightning.core.data import load_mnist
+from gan_lightning.evaluate import main as evaluate_main
+from gan_lightning.sample import main as sample_main
+from gan_lightning.train import train
+from tests.helpers import run_main_in_process
+
+RECORDED = Path(__file__).parent / "fixtures" / "unconditional_losses.json"
+# The settings of RECORDED: the losses the unconditional nets logged before conditional GANs existed.
+RECORDED_RUNS = {
+    "mlp": [],
+    "dcgan_wgan_gp_r1_ema": ["model=dcgan", "loss=wgan_gp", "r1_gamma=1.0", "ema=0.9", "augment=[translation]"],
+}
+EXACT = ["test=false", "trainer.limit_val_batches=0", "trainer.deterministic=true"]
+
+
+class LabelSpy(pl.Callback):
+    """Records what D is given in training, (images, labels) of every call, and what G drew: (images, labels)."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.calls, self.drawn = [], []
+
+        def judged(module, args):
+            if module.training and len(args) == 2:
+                self.calls.append((args[0].detach().clone(), args[1].clone()))
+
+        def drew(module, args, output):
+            if module.training:
+                self.drawn.append((output.detach().clone(), args[1].clone()))
+
+        pl_module.discriminator.register_forward_pre_hook(judged)
+        pl_module.generator.register_forward_hook(drew)
+
+
+def index_of(images: torch.Tensor) -> torch.Tensor:
+    """The synthetic images' own index, written into their first two pixels (tests/helpers.py)."""
+    pixels = (images[:, 0, 0, :2] * 255).round().long()
+    return pixels[:, 0] * 256 + pixels[:, 1]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["loss=minimax"],
+        ["loss=nonsaturating", "ema=0.9", "optimizer.d_steps=2"],
+        ["loss=lsgan", "model=dcgan"],
+        ["loss=hinge", "model=dcgan", "model.discriminator.spectral_norm=true", "r1_gamma=1.0", "r1_every=2"],
+        ["loss=wgan_gp", "model=dcgan"],
+    ],
+    ids=["minimax", "nonsaturating_ema_dsteps", "lsgan_dcgan", "hinge_sn_lazy_r1", "wgan_gp"],
+)
+def test_labels_travel_with_their_images_through_every_d_step_and_the_fakes_get_the_same_digits(
+    make_cfg, mnist_dir, extra
+):
+    spy = LabelSpy()
+    cfg = make_cfg("conditional=true", "iterations=4", "test=false", *extra)
+    train(cfg, extra_callbacks=[spy])
+    truth = load_mnist(mnist_dir, train=True).targets
+    d_steps = cfg.optimizer.d_steps  # 5 for wgan_gp
+    d_passes = [(images, labels) for images, labels in spy.calls if len(labels) == 2 * 16]  # reals + fakes
+    assert len(d_passes) == 4 * d_steps  # one joint pass per D step
+    for images, labels in d_passes:
+        real, real_labels, fake_labels = images[:16], labels[:16], labels[16:]
+        assert torch.equal(real_labels, truth[index_of(real)])  # each real image with its own digit
+        assert torch.equal(fake_labels, real_labels)  # G drew the digits of the real minibatch
+    # G's steps: D judges G's fakes with the digits G was asked for.
+    g_passes = [(images, labels) for images, labels in spy.calls if len(labels) == 16]
+    judged_fakes = 0
+    for fakes, asked in spy.drawn:
+        for images, labels in g_passes:
+            if torch.equal(images, fakes):
+                assert torch.equal(labels, asked)
+                judged_fakes += 1
+    assert judged_fakes == 4  # one G step per iteration
+
+
+def test_a_conditional_run_logs_asked_digit_accuracy_and_draws_one_row_per_digit(make_cfg, tmp_path):
+    metrics = train(make_cfg("conditional=true", "iterations=3"))
+    assert 0 <= metrics["val/asked_digit_acc"] <= 1 and 0 <= metrics["test/asked_digit_acc"] <= 1
+    assert metrics[curve("images_seen")] == 3 * 16  # images, not (images, labels) pairs
+    width, height = Image.open(tmp_path / "run" / "samples" / "final.png").size
+    assert (width, height) == (8 * 30 + 2, 10 * 30 + 2)  # 8 columns, 10 rows of 28 pixels and 2 of padding
+    unconditional = train(make_cfg("iterations=3", output_dir=tmp_path / "plain"))
+    assert "val/asked_digit_acc" not in unconditional
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory, mnist_dir) -> Path:
+    from tests.helpers import compose_train, tiny_overrides
+
+    out = tmp_path_factory.mktemp("conditional")
+    train(compose_train(*tiny_overrides(mnist_dir, out), "conditional=true", "model=dcgan", "iterations=6"))
+    return out
+
+
+def test_sample_digit_draws_that_digit_and_saves_the_digits_beside_the_images(conditional_run, tmp_path):
+    sevens = tmp_path / "sevens.npy"
+    assert run_main_in_process(sample_main, f"ckpt_path={conditional_run}", "n=30", "digit=7", f"out={sevens}") is None
+    assert np.load(sevens).shape == (30, 28, 28) and np.all(np.load(tmp_path / "sevens.labels.npy") == 7)
+    mixed = tmp_path / "mixed.npy"
+    assert run_main_in_process(sample_main, f"ckpt_path={conditional_run}", "n=300", f"out={mixed}") is None
+    assert set(np.load(tmp_path / "mixed.labels.npy").tolist()) == set(range(10))
+    assert not np.array_equal(np.load(sevens)[:5], np.load(mixed)[:5])
+    truncated = tmp_path / "truncated.npy"
+    args = (f"ckpt_path={conditional_run}", "n=30", "digit=7")
+    assert run_main_in_process(sample_main, *args, "truncation=0.5", f"out={truncated}") is None
+    assert not np.array_equal(np.load(truncated), np.load(sevens))
+
+
+def test_digit_is_refused_in_one_line_outside_0_to_9_and_on_an_unconditional_checkpoint(conditional_run, make_cfg):
+    exited = run_main_in_process(sample_main, f"ckpt_path={conditional_run}", "digit=10")
+    assert exited == "error: digit must be null (a mix) or a digit from 0 to 9, got 10"
+    train(make_cfg("iterations=2", "test=false"))
+    plain = make_cfg().paths.output_dir
+    exited = run_main_in_process(sample_main, f"ckpt_path={plain}", "digit=7")
+    assert exited.startswith("error: digit=7: ") and "is an unconditional generator" in exited and "\n" not in exited
+
+
+def test_evaluate_reports_per_class_quality_of_a_conditional_checkpoint(conditional_run, mnist_dir, tmp_path):
+    data = [f"data.data_dir={mnist_dir}", "data.download=false", "data.val_size=64", "trainer.accelerator=cpu"]
+    folder = tmp_path / "evaluate"
+    assert run_main_in_process(evaluate_main, f"ckpt_path={conditional_run}", *data, f"hydra.run.dir={folder}") is None
+    report = json.loads((folder / "metrics.json").read_text())
+    assert 0 <= report["metrics"]["test/asked_digit_acc"] <= 1
+    per_class = report["per_class"]
+    assert set(per_class["digits"]) == {str(d) for d in range(10)} and 0 <= per_class["accuracy"] <= 1
+    assert sum(d["asked"] for d in per_class["digits"].values()) == 64  # as many fakes as test images
+    assert Image.open(folder / "samples.png").size == (8 * 30 + 2, 10 * 30 + 2)
+
+
+@pytest.mark.parametrize("name", list(RECORDED_RUNS))
+def test_unconditional_runs_log_exactly_the_losses_they_logged_before_conditioning_existed(make_cfg, tmp_path, name):
+    train(make_cfg("iterations=8", *EXACT, *RECORDED_RUNS[name]))
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    logged = {t: [e.value for e in events.Scalars(curve(t))] for t in ("d_loss", "g_loss", "g_grad_norm")}
+    recorded = json.loads(RECORDED.read_text())[name]
+    for tag, values in recorded.items():
+        assert logged[tag] == pytest.approx(values, rel=1e-4), tag  # float sums may differ across CPUs
