@@ -63,6 +63,11 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("batch_size", _positive_integer, "a positive integer"),
     ("out", lambda v: str(v).endswith(".npy"), "the name of a .npy file"),
     ("digit", lambda v: v is None or (_integer(v) and 0 <= v <= 9), "null (a mix) or a digit from 0 to 9"),
+    (
+        "between",
+        lambda v: v is None or (len(v) == 2 and all(_integer(d) and 0 <= d <= 9 for d in v)),
+        "null or two digits from 0 to 9, e.g. [3,8]",
+    ),
     ("truncation", lambda v: v is None or (not isinstance(v, bool) and v > 0), "null or a radius > 0, e.g. 0.7"),
     # `interpolate`'s own keys
     ("steps", lambda v: _integer(v) and v >= 2, "an integer >= 2"),

@@ -4,8 +4,9 @@ Each of the n rows walks from one Gaussian z to another along the sphere (slerp:
 dimensions lie near a sphere, where a straight line would cut through the low-density middle). Under each
 frame the feature classifier's digit and confidence show where G changes its mind. Writes `picture` (PNG)
 and an animated GIF beside it, into outputs/interpolate/runs/<date>_<time>/ unless `picture=` is an
-absolute path; the same seed gives the same pictures. A conditional generator walks each row at one digit:
-`digit=7` for all, else row r at digit r mod 10.
+absolute path; the same seed gives the same pictures. A conditional generator walks each row at one digit
+(`digit=7` for all, else row r at digit r mod 10), or, with `between=[3,8]`, keeps each row's z and walks
+the class embedding from one digit to the other.
 """
 
 import logging
@@ -20,7 +21,7 @@ from PIL import Image
 from gan_lightning.checks import check_config
 from gan_lightning.core.cli import entry_point
 from gan_lightning.core.errors import ConfigError
-from gan_lightning.core.generators import load_trained_generator
+from gan_lightning.core.generators import TrainedGenerator, load_trained_generator
 from gan_lightning.core.labels import conditioned
 from gan_lightning.core.paths import output_path, train_runs
 from gan_lightning.quality.classifier import load_classifier
@@ -48,20 +49,35 @@ def latent_walks(n: int, steps: int, latent_dim: int, seed: int) -> torch.Tensor
     return slerp(ends[0], ends[1], torch.linspace(0, 1, steps))
 
 
+def frame_labels(cfg: DictConfig, trained: TrainedGenerator) -> torch.Tensor | None:
+    """The digit of every frame, for a conditional G: each walk at one digit (`digit`, else row r at digit
+    r mod 10), or with `between=[a, b]` the class mixture going from a to b (the embeddings' straight line)."""
+    asks = cfg.digit is not None or cfg.between is not None
+    if not trained.num_classes:
+        if asks:
+            raise ConfigError(
+                f"{trained.path} is an unconditional generator: digit= and between= need conditional=true"
+            )
+        return None
+    if cfg.between is None:
+        rows = torch.full((cfg.n,), cfg.digit) if cfg.digit is not None else torch.arange(cfg.n) % trained.num_classes
+        return rows.repeat_interleave(cfg.steps)
+    if cfg.digit is not None:
+        raise ConfigError("set digit= (walk z at a digit) or between= (walk the digit at fixed z), not both")
+    start, end = torch.eye(trained.num_classes)[list(cfg.between)]
+    t = torch.linspace(0, 1, cfg.steps)[:, None]
+    return ((1 - t) * start + t * end).repeat(cfg.n, 1)
+
+
 @torch.no_grad()
 def walk(cfg: DictConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The walks' images (n, steps, 28, 28), predicted digits and confidences (n, steps)."""
     trained = load_trained_generator(cfg.ckpt_path, train_runs(cfg.paths.log_dir))
     classifier, _ = load_classifier(cfg.classifier)
+    labels = frame_labels(cfg, trained)
     z = latent_walks(cfg.n, cfg.steps, trained.latent_dim, cfg.seed)
-    labels = None
-    if trained.num_classes:  # each walk at one digit: `digit`, or row r at digit r mod 10
-        rows = torch.full((cfg.n,), cfg.digit) if cfg.digit is not None else torch.arange(cfg.n) % trained.num_classes
-        labels = rows.repeat_interleave(cfg.steps)
-    elif cfg.digit is not None:
-        raise ConfigError(
-            f"digit={cfg.digit}: {trained.path} is an unconditional generator; it cannot be asked for one"
-        )
+    if cfg.between is not None:  # each row keeps its walk's first z
+        z = z[:, :1].expand(-1, cfg.steps, -1)
     images = conditioned(trained.net, z.flatten(0, 1), labels)
     confidence, digit = classifier(images).softmax(dim=1).max(dim=1)
     shape = (cfg.n, cfg.steps)

@@ -89,10 +89,15 @@ def run_module(module: str, *args: str, env: dict | None = None) -> subprocess.C
     )
 
 
-def compose_train(*overrides: str) -> DictConfig:
+def compose_command(command: str, *overrides: str) -> DictConfig:
+    """conf/<command>.yaml composed with overrides, as the command composes it (without Hydra's run folder)."""
     register_resolvers()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=list(overrides))
+        return compose(command, overrides=list(overrides))
+
+
+def compose_train(*overrides: str) -> DictConfig:
+    return compose_command("train", *overrides)
 
 
 def run_main_in_process(main, *args: str) -> object:

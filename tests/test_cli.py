@@ -104,7 +104,13 @@ def test_every_other_command_answers_help(module, capsys):
 
 @pytest.mark.parametrize(
     "script",
-    ["tools/import_layers.py", "tools/mutation_score.py", "benchmarks/bench_training.py", "benchmarks/gpu_check.py"],
+    [
+        "tools/import_layers.py",
+        "tools/mutation_score.py",
+        "tools/truncation_study.py",
+        "benchmarks/bench_training.py",
+        "benchmarks/gpu_check.py",
+    ],
 )
 def test_every_script_answers_help(script):
     result = subprocess.run([sys.executable, str(PROJECT_ROOT / script), "--help"], capture_output=True, text=True)

@@ -11,12 +11,15 @@ import torch
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from gan_lightning import load_generator
 from gan_lightning.core.curves import tag as curve
 from gan_lightning.core.data import load_mnist
 from gan_lightning.evaluate import main as evaluate_main
+from gan_lightning.interpolate import latent_walks, walk
+from gan_lightning.interpolate import main as interpolate_main
 from gan_lightning.sample import main as sample_main
 from gan_lightning.train import train
-from tests.helpers import run_main_in_process
+from tests.helpers import compose_command, run_main_in_process
 
 RECORDED = Path(__file__).parent / "fixtures" / "unconditional_losses.json"
 # The settings of RECORDED: the losses the unconditional nets logged before conditional GANs existed.
@@ -150,3 +153,22 @@ def test_unconditional_runs_log_exactly_the_losses_they_logged_before_conditioni
     recorded = json.loads(RECORDED.read_text())[name]
     for tag, values in recorded.items():
         assert logged[tag] == pytest.approx(values, rel=1e-4), tag  # float sums may differ across CPUs
+
+
+def test_interpolate_walks_a_conditional_generator_at_a_digit_or_between_two_at_fixed_z(conditional_run, tmp_path):
+    base = (f"ckpt_path={conditional_run}", "n=2", "steps=4")
+    for extra in ("digit=3", "between=[3,8]"):
+        picture = tmp_path / f"{extra[:5]}.png"
+        assert run_main_in_process(interpolate_main, *base, extra, f"picture={picture}") is None
+        assert picture.with_suffix(".gif").stat().st_size > 0
+    images, _, _ = walk(compose_command("interpolate", *base, "between=[3,8]"))
+    sample = load_generator(conditional_run)
+    z = latent_walks(2, 4, sample.latent_dim, seed=0)[:, 0]  # each row's fixed z
+    with torch.no_grad():
+        ends = [sample.net(z, torch.tensor([digit, digit])).squeeze(1).numpy() for digit in (3, 8)]
+    np.testing.assert_allclose(images[:, 0], ends[0], atol=1e-6)  # from a 3 ...
+    np.testing.assert_allclose(images[:, -1], ends[1], atol=1e-6)  # ... to an 8, at the same z
+    both = run_main_in_process(interpolate_main, *base, "digit=3", "between=[3,8]")
+    assert both == "error: set digit= (walk z at a digit) or between= (walk the digit at fixed z), not both"
+    wrong = run_main_in_process(interpolate_main, *base, "between=[3,12]")
+    assert wrong == "error: between must be null or two digits from 0 to 9, e.g. [3,8], got [3, 12]"

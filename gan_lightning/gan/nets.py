@@ -2,7 +2,8 @@
 
 Generators expose `latent_dim`, the size of the z they read, and `num_classes`: None for an unconditional
 net, else the number of classes (10 digits) whose label `labels` (a LongTensor, one per image) every net of a
-class-conditional GAN reads. Their arguments are checked where the config enters (gan_lightning/checks.py).
+class-conditional GAN reads (a generator also reads float rows of class weights: see `embedded`). Their
+arguments are checked where the config enters (gan_lightning/checks.py).
 """
 
 from collections.abc import Sequence
@@ -13,6 +14,12 @@ from torch.nn.utils.parametrizations import spectral_norm as normalized
 
 IMAGE_SHAPE = (1, 28, 28)
 IMAGE_PIXELS = 28 * 28
+
+
+def embedded(embedding: nn.Embedding, labels: torch.Tensor) -> torch.Tensor:
+    """G's class embedding of integer labels, or of class mixtures (float rows of weights over the classes):
+    a mixture's embedding is the mixture of the embeddings, which walks G between two digits at fixed z."""
+    return embedding(labels) if not labels.is_floating_point() else labels @ embedding.weight
 
 
 class MLPGenerator(nn.Module):
@@ -36,7 +43,7 @@ class MLPGenerator(nn.Module):
         self.latent_dim, self.num_classes = latent_dim, num_classes
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(z if self.embed is None else torch.cat([z, self.embed(labels)], dim=1))
+        return self.net(z if self.embed is None else torch.cat([z, embedded(self.embed, labels)], dim=1))
 
 
 def with_spectral_norm(net: nn.Sequential) -> nn.Sequential:
@@ -55,6 +62,9 @@ class ProjectionHead(nn.Module):
     def __init__(self, num_classes: int, features: int, spectral_norm: bool) -> None:
         super().__init__()
         embed = nn.Embedding(num_classes, features)
+        # Glorot-uniform, as the projection discriminator's authors initialize it: nn.Embedding's N(0, 1)
+        # entries would make the class term sqrt(features) times D's other logit at the start.
+        nn.init.xavier_uniform_(embed.weight)
         self.embed = normalized(embed) if spectral_norm else embed
 
     def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -153,8 +163,8 @@ class ConditionalBatchNorm2d(nn.Module):
         nn.init.zeros_(self.bias.weight)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        gain, bias = (1 + self.gain(labels))[:, :, None, None], self.bias(labels)[:, :, None, None]
-        return self.norm(x) * gain + bias
+        gain, bias = embedded(self.gain, labels), embedded(self.bias, labels)
+        return self.norm(x) * (1 + gain)[:, :, None, None] + bias[:, :, None, None]
 
 
 class DCGANDiscriminator(nn.Module):

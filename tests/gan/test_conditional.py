@@ -13,6 +13,7 @@ from gan_lightning.gan.nets import (
     DCGANGenerator,
     MLPDiscriminator,
     MLPGenerator,
+    embedded,
 )
 from gan_lightning.gan.sampling import digit_labels, generate, truncated_normal
 from gan_lightning.quality.diagnostics import per_class
@@ -215,3 +216,15 @@ def test_conditional_true_makes_both_nets_and_the_data_conditional(model):
     assert gan.num_classes == 10 and gan.discriminator.projection is not None
     unconditional = compose_train(f"model={model}")
     assert unconditional.model.generator.num_classes is None and unconditional.data.labels is False
+
+
+def test_a_class_mixture_embeds_as_the_mixture_of_the_embeddings():
+    """What `interpolate between=` walks: one-hot rows embed exactly as their digits, halfway is the average."""
+    embedding = nn.Embedding(10, 6)
+    one_hot = nn.functional.one_hot(LABELS, 10).float()
+    torch.testing.assert_close(embedded(embedding, one_hot), embedding(LABELS))
+    halfway = (one_hot[:1] + nn.functional.one_hot(torch.tensor([8]), 10).float()) / 2
+    torch.testing.assert_close(embedded(embedding, halfway)[0], (embedding.weight[0] + embedding.weight[8]) / 2)
+    generator = generators()[1]
+    z = torch.randn(len(LABELS), 8)
+    torch.testing.assert_close(generator(z, one_hot), generator(z, LABELS))
