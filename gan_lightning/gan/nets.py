@@ -76,10 +76,11 @@ def judge(net: nn.Sequential, projection: ProjectionHead | None, images: torch.T
     plus the projection of the label."""
     if projection is None:
         return net(images).squeeze(1)
+    *phi, psi = net  # the layers themselves: slicing a Sequential would build a new one on every forward
     features = images
-    for layer in net[:-1]:
+    for layer in phi:
         features = layer(features)
-    return net[-1](features).squeeze(1) + projection(features, labels)
+    return psi(features).squeeze(1) + projection(features, labels)
 
 
 class MLPDiscriminator(nn.Module):
