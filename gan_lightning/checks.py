@@ -37,6 +37,11 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("r1_gamma", lambda v: v >= 0, "a number >= 0 (0: no R1 penalty)"),
     ("r1_every", _positive_integer, "an integer >= 1 (1: R1 on every D step)"),
     (
+        "aux_classifier_weight",
+        lambda v: not isinstance(v, bool) and v >= 0,
+        "a number >= 0 (0: no auxiliary classifier)",
+    ),
+    (
         "ada_target",
         lambda v: v is None or (not isinstance(v, bool) and -1 < v < 1),
         "null (off) or a number in (-1, 1), e.g. 0.6",
@@ -119,6 +124,8 @@ def _relation_errors(cfg: DictConfig) -> Iterator[str]:
     clock_off = "callbacks" in cfg and OmegaConf.select(cfg, "callbacks.compute_clock") is None
     if cfg.get("lr_decay") is not None and cfg.get("train_minutes") is not None and clock_off:
         yield "lr_decay over train_minutes needs the compute clock: callbacks.compute_clock is off"
+    if cfg.get("aux_classifier_weight") and not cfg.get("conditional"):
+        yield "aux_classifier_weight trains D to tell the digits apart: it needs conditional=true"
     penalized = OmegaConf.select(cfg, "loss.gp_weight") or cfg.get("r1_gamma")
     if cfg.get("compile") and penalized:
         yield (

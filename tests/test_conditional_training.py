@@ -48,6 +48,24 @@ class LabelSpy(pl.Callback):
         pl_module.generator.register_forward_hook(drew)
 
 
+class ClassLossSpy(pl.Callback):
+    """Records each training pass of D that returned class logits, (logits, class logits, labels), and the losses
+    logged after each iteration."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.passes, self.logged = [], []
+
+        def judged(module, args, kwargs, output):
+            if module.training and kwargs.get("classes"):
+                logits, classes = output
+                self.passes.append((logits.detach().clone(), classes.detach().clone(), args[1].clone()))
+
+        pl_module.discriminator.register_forward_hook(judged, with_kwargs=True)
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        self.logged.append({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("1_losses")})
+
+
 def index_of(images: torch.Tensor) -> torch.Tensor:
     """The synthetic images' own index, written into their first two pixels (tests/helpers.py)."""
     pixels = (images[:, 0, 0, :2] * 255).round().long()
@@ -88,6 +106,28 @@ def test_labels_travel_with_their_images_through_every_d_step_and_the_fakes_get_
                 assert torch.equal(labels, asked)
                 judged_fakes += 1
     assert judged_fakes == 4  # one G step per iteration
+
+
+@pytest.mark.parametrize("model", ["mlp", "dcgan"])
+def test_the_auxiliary_classifier_learns_real_digits_and_pulls_g_towards_the_asked_ones(make_cfg, model):
+    """D's loss adds weight x the cross-entropy of its class logits on the reals (not the fakes) against their
+    digits; G's loss adds weight x that of its fakes against the digits G was asked for."""
+    spy, weight = ClassLossSpy(), 0.5
+    train(
+        make_cfg("conditional=true", f"model={model}", f"aux_classifier_weight={weight}", "iterations=3", "test=false"),
+        extra_callbacks=[spy],
+    )
+    assert len(spy.passes) == 2 * 3 and len(spy.logged) == 3  # a D pass (reals + fakes) and a G pass per iteration
+    ce = torch.nn.functional.cross_entropy
+    for iteration, logged in enumerate(spy.logged):
+        (_, d_classes, d_labels), (g_logits, g_classes, g_labels) = spy.passes[2 * iteration : 2 * iteration + 2]
+        real_term = weight * ce(d_classes[:16], d_labels[:16])
+        assert logged[curve("d_class_loss")] == pytest.approx(float(real_term), rel=1e-5)
+        assert float(real_term) != pytest.approx(float(weight * ce(d_classes[16:], d_labels[16:])), rel=1e-5)
+        g_term = weight * ce(g_classes, g_labels)
+        assert logged[curve("g_class_loss")] == pytest.approx(float(g_term), rel=1e-5)
+        adversarial = torch.nn.functional.softplus(-g_logits).mean()  # the non-saturating G loss
+        assert logged[curve("g_loss")] == pytest.approx(float(adversarial + g_term), rel=1e-5)
 
 
 def test_a_conditional_run_logs_asked_digit_accuracy_and_draws_one_row_per_digit(make_cfg, tmp_path):

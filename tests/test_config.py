@@ -155,6 +155,9 @@ def test_best_experiment_has_the_documented_settings():
         ("ema=null", False), ("ema=0.5", False), ("ema=0", True), ("ema=1", True),
         ("r1_gamma=0", False), ("r1_gamma=-0.1", True),
         ("r1_every=1", False), ("r1_every=16", False), ("r1_every=0", True), ("r1_every=2.5", True),
+        ("conditional=true aux_classifier_weight=0.5", False), ("conditional=true aux_classifier_weight=-1", True),
+        ("conditional=true aux_classifier_weight=true", True),
+        ("aux_classifier_weight=0.5", True),  # the last: no digits to classify
         ("model.generator.latent_dim=1", False), ("model.generator.latent_dim=0", True),
         ("data.batch_size=1", False), ("data.batch_size=true", True), ("data.eval_batch_size=0", True),
         ("data.val_size=0", False), ("data.val_size=-1", True), ("data.val_size=0.5", True),

@@ -14,6 +14,8 @@ GROUPS = {
     "g_loss": "1_losses",
     "d_gradient_penalty": "1_losses",
     "d_r1_penalty": "1_losses",
+    "d_class_loss": "1_losses",
+    "g_class_loss": "1_losses",
     "d_real_prob": "2_discriminator",
     "d_fake_prob": "2_discriminator",
     "d_real_score": "2_discriminator",

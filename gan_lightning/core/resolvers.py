@@ -48,10 +48,15 @@ def tracking_run_name() -> str | None:
 
 def register_resolvers() -> None:
     """`${project_root:}`, `${run_folder:...}`, `${tensorboard_run_name:}`, `${tracking_run_name:}` and
-    `${digit_classes:...}` (conf/paths, conf/hydra, conf/logger, conf/model). Safe to call more than once."""
+    `${digit_classes:...}`, `${positive:...}` (conf/paths, conf/hydra, conf/logger, conf/model). Safe to call more
+    than once."""
     OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
     OmegaConf.register_new_resolver("run_folder", run_folder, replace=True)
     OmegaConf.register_new_resolver("tensorboard_run_name", tensorboard_run_name, replace=True)
     OmegaConf.register_new_resolver("tracking_run_name", tracking_run_name, replace=True)
     # The nets' num_classes: the ten digits for a conditional GAN, None for an unconditional one.
     OmegaConf.register_new_resolver("digit_classes", lambda conditional: 10 if conditional else None, replace=True)
+    # D's aux_classifier switch: on where its loss has a weight.
+    OmegaConf.register_new_resolver(
+        "positive", lambda weight: isinstance(weight, int | float) and weight > 0, replace=True
+    )

@@ -10,6 +10,7 @@ from functools import partial
 
 import pytorch_lightning as pl
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import BinaryAccuracy
 
@@ -38,6 +39,7 @@ class GAN(pl.LightningModule):
         r1_every: int = 1,
         augment: Sequence[str] | None = None,
         ada_target: float | None = None,
+        aux_classifier_weight: float = 0.0,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -50,6 +52,7 @@ class GAN(pl.LightningModule):
         # What D sees in training, reals and fakes alike (G learns through it); no policy: the images themselves.
         self.augment = augmentation(augment, ada_target, objective.decision_threshold)
         self.penalties = Penalties(objective.gp_weight, r1_gamma, r1_every)
+        self.aux_classifier_weight = aux_classifier_weight
         self.accuracy = nn.ModuleDict(
             {f"{stage}_{kind}": BinaryAccuracy() for stage in ("val", "test") for kind in ("real", "fake")}
         )
@@ -111,19 +114,22 @@ class GAN(pl.LightningModule):
         images = self.augment(torch.cat([real, fake]))
         # D has no batch statistics, so one pass over reals and fakes together equals two passes.
         both = None if labels is None else torch.cat([labels, labels])
-        real_out, fake_out = conditioned(self.discriminator, images, both).split(len(real))
+        logits, classes = self._judged(images, both)
+        real_out, fake_out = logits.split(len(real))
         self.augment.observe(real_out)
         real_loss, fake_loss = self.objective.discriminator_losses(real_out, fake_out)
         critic = partial(conditioned, self.discriminator, labels=labels)  # D of the minibatch's classes
-        penalties = self.penalties(critic, *images.split(len(real)), d_step)  # on the images D saw
-        d_loss = real_loss + fake_loss + sum(penalties.values())
+        terms = self.penalties(critic, *images.split(len(real)), d_step)  # on the images D saw
+        if classes is not None:  # the auxiliary classifier learns the digits of real images only
+            terms["d_class_loss"] = self._class_loss(classes[: len(real)], labels)
+        d_loss = real_loss + fake_loss + sum(terms.values())
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_loss)
         d_opt.step()
         if not measure:
             return d_loss, {}
         outputs = self.objective.output_statistics(real_out.detach(), fake_out.detach())
-        losses = {"d_real_loss": real_loss, "d_fake_loss": fake_loss, "d_loss": d_loss, **penalties}
+        losses = {"d_real_loss": real_loss, "d_fake_loss": fake_loss, "d_loss": d_loss, **terms}
         return d_loss, {**losses, **self.augment.statistics(), **outputs}
 
     def _generator_step(
@@ -132,15 +138,31 @@ class GAN(pl.LightningModule):
         """As many fakes as one real minibatch, of its classes when conditional."""
         with self.toggled_optimizer(g_opt):  # D's weights get no gradients they would not use
             fake = self.augment(conditioned(self.generator, self.noise(len(real)), labels))
-            g_loss = self.objective.generator_loss(conditioned(self.discriminator, fake, labels))
+            logits, classes = self._judged(fake, labels)
+            adversarial = self.objective.generator_loss(logits)
+            # With an auxiliary classifier, G is also pulled towards fakes that it reads as the asked digits.
+            class_loss = self._class_loss(classes, labels) if classes is not None else None
+            g_loss = adversarial if class_loss is None else adversarial + class_loss
             g_opt.zero_grad(set_to_none=True)
             self.manual_backward(g_loss)
             stats = {}
             if measure:
                 grads = [p.grad for p in self.generator.parameters() if p.grad is not None]
                 stats = {"g_loss": g_loss, "g_grad_norm": torch.nn.utils.get_total_norm(grads)}
+                if class_loss is not None:
+                    stats["g_class_loss"] = class_loss
             g_opt.step()
         return g_loss, stats
+
+    def _judged(self, images: torch.Tensor, labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """D's outputs, and its auxiliary classifier's class logits where the GAN trains one (else None)."""
+        if not self.aux_classifier_weight:
+            return conditioned(self.discriminator, images, labels), None
+        return self.discriminator(images, labels, classes=True)
+
+    def _class_loss(self, classes: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The auxiliary classifier's weighted cross-entropy (ACGAN's class term) against the digits `labels`."""
+        return self.aux_classifier_weight * F.cross_entropy(classes.float(), labels)
 
     def _evaluation_step(self, batch: Batch, stage: str) -> dict[str, torch.Tensor]:
         """The tutorial's evaluation done right: eval mode, pixels in [0, 1], as many fakes as reals (of the same

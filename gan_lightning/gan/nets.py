@@ -71,23 +71,44 @@ class ProjectionHead(nn.Module):
         return (self.embed(labels) * features).sum(dim=1)
 
 
-def judge(net: nn.Sequential, projection: ProjectionHead | None, images: torch.Tensor, labels) -> torch.Tensor:
-    """D's logits: `net` whole when unconditional; else its last Linear (psi) on the features phi(x) before it,
-    plus the projection of the label."""
-    if projection is None:
-        return net(images).squeeze(1)
-    *phi, psi = net  # the layers themselves: slicing a Sequential would build a new one on every forward
-    features = images
-    for layer in phi:
-        features = layer(features)
-    return psi(features).squeeze(1) + projection(features, labels)
+class Discriminator(nn.Module):
+    """What both Ds share: `net` ends in a Linear to one logit (psi) on D's last features phi(x).
+
+    Conditional (`num_classes`): a projection head adds <embed(y), phi(x)> to the logit; `aux_classifier=True`
+    adds an auxiliary classifier (ACGAN, Odena et al. 2017): a Linear from phi(x) to one logit per class, which
+    `forward(..., classes=True)` returns beside D's logits. It is not spectrally normalized: its logits are not
+    the real/fake score whose slope spectral norm bounds.
+    """
+
+    def _heads(
+        self, net: nn.Sequential, features: int, spectral_norm: bool, num_classes: int | None, aux_classifier: bool
+    ) -> None:
+        if aux_classifier and not num_classes:
+            raise ValueError("aux_classifier needs a conditional discriminator (num_classes)")
+        self.net = with_spectral_norm(net) if spectral_norm else net
+        self.projection = ProjectionHead(num_classes, features, spectral_norm) if num_classes else None
+        self.classifier = nn.Linear(features, num_classes) if aux_classifier else None
+        self.num_classes = num_classes
+
+    def forward(
+        self, images: torch.Tensor, labels: torch.Tensor | None = None, classes: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """D's logits (one per image); with `classes=True`, also the auxiliary classifier's (one row per image)."""
+        if self.projection is None:
+            return self.net(images).squeeze(1)
+        *phi, psi = self.net  # the layers themselves: slicing a Sequential would build a new one on every forward
+        features = images
+        for layer in phi:
+            features = layer(features)
+        logits = psi(features).squeeze(1) + self.projection(features, labels)
+        return (logits, self.classifier(features)) if classes else logits
 
 
-class MLPDiscriminator(nn.Module):
+class MLPDiscriminator(Discriminator):
     """The tutorial's D without its final sigmoid: Linear -> leaky ReLU -> dropout per hidden layer, then Linear.
 
     `spectral_norm=True` normalizes every Linear (with_spectral_norm). Conditional: a projection head
-    (ProjectionHead) on the last hidden layer's features.
+    (ProjectionHead) on the last hidden layer's features, and optionally an auxiliary classifier (Discriminator).
     """
 
     def __init__(
@@ -96,6 +117,7 @@ class MLPDiscriminator(nn.Module):
         dropout: Sequence[float],
         spectral_norm: bool = False,
         num_classes: int | None = None,
+        aux_classifier: bool = False,
     ) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
@@ -106,14 +128,7 @@ class MLPDiscriminator(nn.Module):
                 layers.append(nn.Dropout(p))
             width = size
         layers.append(nn.Linear(width, 1))
-        self.net = nn.Sequential(*layers)
-        if spectral_norm:
-            with_spectral_norm(self.net)
-        self.projection = ProjectionHead(num_classes, width, spectral_norm) if num_classes else None
-        self.num_classes = num_classes
-
-    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return judge(self.net, self.projection, images, labels)
+        self._heads(nn.Sequential(*layers), width, spectral_norm, num_classes, aux_classifier)
 
 
 class DCGANGenerator(nn.Module):
@@ -168,17 +183,24 @@ class ConditionalBatchNorm2d(nn.Module):
         return self.norm(x) * (1 + gain)[:, :, None, None] + bias[:, :, None, None]
 
 
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(Discriminator):
     """DCGAN-style D for 28x28: two stride-2 convolutions with leaky ReLU, then Linear to one logit.
 
     No BatchNorm: a per-sample D is what WGAN-GP's and R1's gradient penalties assume, and it lets the
     module score reals and fakes in one pass. `spectral_norm=True` normalizes both convolutions and the Linear.
-    Conditional: a projection head (ProjectionHead) on the flattened features.
+    Conditional: a projection head (ProjectionHead) on the flattened features, and optionally an auxiliary
+    classifier (Discriminator).
     """
 
-    def __init__(self, channels: int = 32, spectral_norm: bool = False, num_classes: int | None = None) -> None:
+    def __init__(
+        self,
+        channels: int = 32,
+        spectral_norm: bool = False,
+        num_classes: int | None = None,
+        aux_classifier: bool = False,
+    ) -> None:
         super().__init__()
-        self.net = nn.Sequential(
+        net = nn.Sequential(
             nn.Conv2d(1, channels, kernel_size=4, stride=2, padding=1),
             nn.LeakyReLU(0.2),
             nn.Conv2d(channels, 2 * channels, kernel_size=4, stride=2, padding=1),
@@ -186,10 +208,4 @@ class DCGANDiscriminator(nn.Module):
             nn.Flatten(),
             nn.Linear(2 * channels * 7 * 7, 1),
         )
-        if spectral_norm:
-            with_spectral_norm(self.net)
-        self.projection = ProjectionHead(num_classes, 2 * channels * 7 * 7, spectral_norm) if num_classes else None
-        self.num_classes = num_classes
-
-    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return judge(self.net, self.projection, images, labels)
+        self._heads(net, 2 * channels * 7 * 7, spectral_norm, num_classes, aux_classifier)

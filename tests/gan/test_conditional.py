@@ -74,6 +74,34 @@ def test_the_projection_discriminator_is_psi_of_phi_plus_the_embedding_inner_pro
     torch.testing.assert_close(discriminator(images, LABELS), psi + (embedding * features).sum(dim=1))
 
 
+@pytest.mark.parametrize("spectral_norm", [False, True])
+@pytest.mark.parametrize("kind", ["mlp", "dcgan"])
+def test_the_auxiliary_classifier_reads_phi_and_leaves_d_logits_as_they_are(kind, spectral_norm):
+    """ACGAN's head: class logits = Linear(phi(x)), returned beside D's unchanged logits; not normalized."""
+    if kind == "mlp":
+        discriminator = MLPDiscriminator([16, 8], [0.0, 0.0], spectral_norm, num_classes=10, aux_classifier=True)
+    else:
+        discriminator = DCGANDiscriminator(4, spectral_norm, num_classes=10, aux_classifier=True)
+    discriminator.eval()
+    images = torch.rand(len(LABELS), 1, 28, 28)
+    logits, classes = discriminator(images, LABELS, classes=True)
+    torch.testing.assert_close(logits, discriminator(images, LABELS))
+    features = images
+    for layer in discriminator.net[:-1]:
+        features = layer(features)
+    torch.testing.assert_close(classes, features @ discriminator.classifier.weight.T + discriminator.classifier.bias)
+    assert classes.shape == (len(LABELS), 10) and not hasattr(discriminator.classifier, "parametrizations")
+    with pytest.raises(ValueError, match="aux_classifier needs a conditional discriminator"):
+        DCGANDiscriminator(4, aux_classifier=True)
+
+
+def test_aux_classifier_weight_gives_d_the_classifier_head():
+    assert compose_train("conditional=true").model.discriminator.aux_classifier is False
+    cfg = compose_train("model=dcgan", "conditional=true", "aux_classifier_weight=0.5")
+    gan = instantiate(cfg.gan)
+    assert gan.aux_classifier_weight == 0.5 and gan.discriminator.classifier.out_features == 10
+
+
 def test_spectral_norm_reaches_the_class_embedding():
     plain, normalized = discriminators()[1], discriminators()[2]
     assert not hasattr(plain.projection.embed, "parametrizations")
