@@ -123,6 +123,21 @@ def test_the_hour_is_the_ten_minute_best_with_one_d_step_falling_rates_and_a_wea
     assert hour == best
 
 
+@pytest.mark.parametrize("name", ["best_10min", "best_1h"])
+def test_the_conditional_experiments_are_the_best_ones_asking_for_the_digit_with_an_auxiliary_classifier(name):
+    plain, conditional = compose_train(f"experiment={name}"), compose_train(f"experiment=conditional_{name}")
+    assert conditional.conditional is True and conditional.aux_classifier_weight == 1.0
+    assert conditional.tags == [f"conditional_{name}"] and conditional.data.labels is True
+    for net in ("generator", "discriminator"):
+        assert conditional.model[net].num_classes == 10
+    assert conditional.model.discriminator.aux_classifier is True
+    for cfg in (plain, conditional):  # everything else is the unconditional experiment's
+        cfg.conditional = cfg.aux_classifier_weight = cfg.tags = cfg.data.labels = None
+        cfg.model.generator.num_classes = cfg.model.discriminator.num_classes = None
+        cfg.model.discriminator.aux_classifier = None
+    assert conditional == plain
+
+
 def test_the_tutorials_best_is_the_tutorial_with_r1_and_the_clock_deciding():
     tutorial, best = compose_train("experiment=tutorial"), compose_train("experiment=tutorial_mlp_best")
     assert best.train_minutes == best.callbacks.compute_clock.budget_minutes == 10 and best.r1_gamma == 10
