@@ -79,9 +79,9 @@ def index_of(images: torch.Tensor) -> torch.Tensor:
         ["loss=nonsaturating", "ema=0.9", "optimizer.d_steps=2"],
         ["loss=lsgan", "model=dcgan"],
         ["loss=hinge", "model=dcgan", "model.discriminator.spectral_norm=true", "r1_gamma=1.0", "r1_every=2"],
-        ["loss=wgan_gp", "model=dcgan"],
+        ["loss=wgan_gp", "model=dcgan", "aux_classifier_weight=1.0"],
     ],
-    ids=["minimax", "nonsaturating_ema_dsteps", "lsgan_dcgan", "hinge_sn_lazy_r1", "wgan_gp"],
+    ids=["minimax", "nonsaturating_ema_dsteps", "lsgan_dcgan", "hinge_sn_lazy_r1", "wgan_gp_aux_classifier"],
 )
 def test_labels_travel_with_their_images_through_every_d_step_and_the_fakes_get_the_same_digits(
     make_cfg, mnist_dir, extra

@@ -162,7 +162,7 @@ class GAN(pl.LightningModule):
 
     def _class_loss(self, classes: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The auxiliary classifier's weighted cross-entropy (ACGAN's class term) against the digits `labels`."""
-        return self.aux_classifier_weight * F.cross_entropy(classes.float(), labels)
+        return self.aux_classifier_weight * F.cross_entropy(classes, labels)
 
     def _evaluation_step(self, batch: Batch, stage: str) -> dict[str, torch.Tensor]:
         """The tutorial's evaluation done right: eval mode, pixels in [0, 1], as many fakes as reals (of the same

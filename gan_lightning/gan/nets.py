@@ -80,9 +80,10 @@ class Discriminator(nn.Module):
     the real/fake score whose slope spectral norm bounds.
     """
 
-    def _heads(
+    def _assemble(
         self, net: nn.Sequential, features: int, spectral_norm: bool, num_classes: int | None, aux_classifier: bool
     ) -> None:
+        """D from its layers `net` (spectrally normalized where asked) and, conditional, its class heads."""
         if aux_classifier and not num_classes:
             raise ValueError("aux_classifier needs a conditional discriminator (num_classes)")
         self.net = with_spectral_norm(net) if spectral_norm else net
@@ -128,7 +129,7 @@ class MLPDiscriminator(Discriminator):
                 layers.append(nn.Dropout(p))
             width = size
         layers.append(nn.Linear(width, 1))
-        self._heads(nn.Sequential(*layers), width, spectral_norm, num_classes, aux_classifier)
+        self._assemble(nn.Sequential(*layers), width, spectral_norm, num_classes, aux_classifier)
 
 
 class DCGANGenerator(nn.Module):
@@ -208,4 +209,4 @@ class DCGANDiscriminator(Discriminator):
             nn.Flatten(),
             nn.Linear(2 * channels * 7 * 7, 1),
         )
-        self._heads(net, 2 * channels * 7 * 7, spectral_norm, num_classes, aux_classifier)
+        self._assemble(net, 2 * channels * 7 * 7, spectral_norm, num_classes, aux_classifier)
