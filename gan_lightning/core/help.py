@@ -120,7 +120,9 @@ def help_page(config_name: str) -> str:
             lines += group_lines("hydra/launcher", "one job after another; with -m")
         lines.append("")
     lines.append("Keys (key=value):")
-    lines += [f"  {key:<20}{text}" for key, text in key_comments(CONF_DIR / f"{config_name}.yaml").items()]
+    keys = key_comments(CONF_DIR / f"{config_name}.yaml")
+    width = max(20, *(len(key) + 2 for key in keys))  # every description starts in one column
+    lines += [f"  {key:<{width}}{text}" for key, text in keys.items()]
     lines += ["", "Examples:", *(f"  {example}" for example in EXAMPLES[config_name]), ""]
     others = [name for name in COMMANDS if name != config_name]
     lines.append("Other commands (each answers --help): " + ", ".join(f"gan_lightning.{name}" for name in others))
