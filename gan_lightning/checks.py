@@ -124,6 +124,8 @@ def _relation_errors(cfg: DictConfig) -> Iterator[str]:
     clock_off = "callbacks" in cfg and OmegaConf.select(cfg, "callbacks.compute_clock") is None
     if cfg.get("lr_decay") is not None and cfg.get("train_minutes") is not None and clock_off:
         yield "lr_decay over train_minutes needs the compute clock: callbacks.compute_clock is off"
+    if cfg.get("digit") is not None and cfg.get("between") is not None:
+        yield "set digit= (walk z at a digit) or between= (walk the digit at fixed z), not both"
     if cfg.get("aux_classifier_weight") and not cfg.get("conditional"):
         yield "aux_classifier_weight trains D to tell the digits apart: it needs conditional=true"
     penalized = OmegaConf.select(cfg, "loss.gp_weight") or cfg.get("r1_gamma")

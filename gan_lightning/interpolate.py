@@ -62,8 +62,6 @@ def frame_labels(cfg: DictConfig, trained: TrainedGenerator) -> torch.Tensor | N
     if cfg.between is None:
         rows = torch.full((cfg.n,), cfg.digit) if cfg.digit is not None else torch.arange(cfg.n) % trained.num_classes
         return rows.repeat_interleave(cfg.steps)
-    if cfg.digit is not None:
-        raise ConfigError("set digit= (walk z at a digit) or between= (walk the digit at fixed z), not both")
     start, end = torch.eye(trained.num_classes)[list(cfg.between)]
     t = torch.linspace(0, 1, cfg.steps)[:, None]
     return ((1 - t) * start + t * end).repeat(cfg.n, 1)
