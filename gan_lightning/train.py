@@ -25,7 +25,8 @@ from gan_lightning.core.errors import ConfigError
 from gan_lightning.core.iterations import completed_iterations, optimizer_steps
 from gan_lightning.core.paths import resolve_ckpt_path, train_runs
 from gan_lightning.core.resolvers import in_multirun
-from gan_lightning.core.tracking import RUNS_KEY, finish, log_final, log_params, resume_arguments
+from gan_lightning.core.trackers import HISTORY_KEY, ContinuedRun, ScalarHistory
+from gan_lightning.core.tracking import RUNS_KEY, close, keep_logged_before, log_final, log_params, resume_arguments
 from gan_lightning.gan.dropout import use_fast_dropout
 from gan_lightning.gan.module import GAN
 from gan_lightning.quality.classifier import weights_hash
@@ -150,11 +151,13 @@ def build_model(cfg: DictConfig) -> GAN:
 
 
 class Resume(NamedTuple):
-    """Where a run resumes: its checkpoint, the iteration stored there, and the tracking runs it continues."""
+    """Where a run resumes: its checkpoint, the iteration stored there, the tracking runs it continues and the
+    scalars logged before the checkpoint (for the trackers)."""
 
     path: Path | None = None
     iteration: int = 0
     tracking_runs: dict[str, str] = {}
+    logged: list = []
 
 
 def checked_resume(cfg: DictConfig, model: GAN) -> Resume:
@@ -166,7 +169,7 @@ def checked_resume(cfg: DictConfig, model: GAN) -> Resume:
     check_compatible(checkpoint, model, path)
     iteration = completed_iterations(checkpoint["global_step"], model.d_steps)
     log.info("Resuming from %s (iteration %d)", path, iteration)
-    return Resume(path, iteration, checkpoint.get(RUNS_KEY, {}))
+    return Resume(path, iteration, checkpoint.get(RUNS_KEY, {}), checkpoint.get(HISTORY_KEY, []))
 
 
 class LastValidation(pl.Callback):
@@ -193,6 +196,15 @@ def build_trainer(cfg: DictConfig, model: GAN, resume: Resume, callbacks: list[p
     if resume.iteration:
         resumed["TensorBoardLogger"] = {"purge_step": resume.iteration}
     loggers = instantiate_group(cfg.get("logger"), **resumed)
+    trackers = [logger for logger in loggers if isinstance(logger, ContinuedRun)]
+    if trackers:  # the run's own record of its scalars, which checkpoints carry for a resume
+        history = ScalarHistory([row for row in resume.logged if row[0] < resume.iteration])
+        loggers.append(history)
+    if resume.path:  # each logger keeps the points of the iterations before the checkpoint, once
+        for logger in loggers:
+            keep_logged_before(logger, resume.iteration)
+        for tracker in trackers:
+            tracker.continue_from(history, resume.iteration)
     configured = [*instantiate_group(cfg.get("callbacks")), StoreConfig(cfg), TrackingRuns()]
     trainer = instantiate(cfg.trainer, callbacks=[*configured, *callbacks], logger=loggers, **budget)
     for logger in trainer.loggers:
@@ -224,16 +236,18 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: list[pl.Callback]) -> tuple[d
     announce(cfg)
     last_validation = LastValidation()
     trainer = build_trainer(cfg, model, resume, [last_validation, *extra_callbacks])
+    status = "failed"
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=resume.path, weights_only=True)
         log.info("Trained %d iterations in %d epochs", model.iteration, trainer.current_epoch)
         metrics = final_metrics(cfg, trainer, model, datamodule, last_validation)
         classifier_hash = weights_hash(cfg.classifier) if cfg.callbacks.get("sample_quality") else None
         log_final_metrics(trainer, cfg, metrics, classifier_hash, step=max(model.iteration - 1, 0))
+        status = "success"
     finally:
-        # A W&B run stays open in its process: the next run trained from Python must not log into it.
+        # No writer outlives the run: a sweep's next job, or the process's exit, finds every event on disk.
         for logger in trainer.loggers:
-            finish(logger)
+            close(logger, status)
     return metrics, model.iteration, classifier_hash
 
 

@@ -2,13 +2,14 @@
 runs; their checkpoints open as any other."""
 
 import json
+import threading
 
 import pytest
 
 from gan_lightning import checks
 from gan_lightning.core.checkpoints import read_checkpoint
 from gan_lightning.core.curves import tag as curve
-from gan_lightning.core.errors import ConfigError
+from gan_lightning.core.errors import ConfigError, NonFiniteLossError
 from gan_lightning.core.tracking import RUNS_KEY
 from gan_lightning.train import train
 from tests.test_train import tensorboard_events
@@ -100,3 +101,16 @@ def test_a_tracker_whose_package_is_missing_is_refused_naming_the_extra(make_cfg
         ConfigError, match=rf"logger {tracker} needs the {package} package.*pip install -e '\.\[{tracker}\]'"
     ):
         checks.check_config(cfg)
+
+
+@pytest.mark.parametrize("outcome", ["finished", "diverged"])
+def test_no_logger_thread_outlives_its_run(make_cfg, outcome):
+    """Every logger is flushed and closed when train() returns or raises, after the final validation and test."""
+    before = set(threading.enumerate())
+    loggers = "logger=[tensorboard,csv,wandb,mlflow]"
+    if outcome == "finished":
+        train(make_cfg(loggers))
+    else:
+        with pytest.raises(NonFiniteLossError):
+            train(make_cfg(loggers, "iterations=60", "optimizer.g.lr=1e30", "optimizer.d.lr=1e30"))
+    assert [thread.name for thread in set(threading.enumerate()) - before] == []

@@ -2,33 +2,10 @@
 
 import json
 import re
-import struct
 from collections import defaultdict
 from pathlib import Path
 
-from wandb.proto import wandb_internal_pb2
-
-BLOCK = 32768  # the .wandb file is a LevelDB-style log: records cut into chunks that never cross a block
-
-
-def wandb_records(path: Path):
-    """The protobuf records of one offline run's .wandb file."""
-    data = path.read_bytes()
-    assert data[:4] == b":W&B", f"{path} is not a W&B run file"
-    position, chunks = 7, []  # after the header: ":W&B", a 2-byte magic, a version byte
-    while position + 7 <= len(data):
-        left = BLOCK - position % BLOCK
-        _checksum, length, kind = struct.unpack("<IHB", data[position : position + 7])
-        if left < 7 or (kind == 0 and length == 0):  # the block's zero padding
-            position += left
-            continue
-        chunks.append(data[position + 7 : position + 7 + length])
-        position += 7 + length
-        if kind in (1, 4):  # a whole record, or the last chunk of one
-            record = wandb_internal_pb2.Record()
-            record.ParseFromString(b"".join(chunks))
-            chunks = []
-            yield record
+from gan_lightning.core.trackers import wandb_records
 
 
 class WandbRun:

@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 from gan_lightning.core.curves import tag
 from gan_lightning.core.iterations import completed_iterations, is_logging_iteration
 from gan_lightning.core.labels import split_batch
+from gan_lightning.core.tracking import log_iteration
 from gan_lightning.gan.protocol import GANModule
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ class ComputeClock(pl.Callback):
         if self._estimate_from and pl_module.iteration - self._estimate_from[0] == self.estimate_after:
             self.log_estimate(trainer, pl_module)
         if is_logging_iteration(trainer, pl_module.iteration - 1):
-            pl_module.log_dict({tag("wall_clock_s"): self.seconds, tag("images_seen"): float(self.images_seen)})
+            clock = {tag("wall_clock_s"): self.seconds, tag("images_seen"): float(self.images_seen)}
+            log_iteration(pl_module, clock, pl_module.iteration - 1)
         if self.budget_s is not None:
             # One decision for all processes: their clocks differ by a little under DDP.
             spent = trainer.strategy.reduce_boolean_decision(self.seconds >= self.budget_s, all=False)

@@ -10,6 +10,7 @@ import pytorch_lightning as pl
 from gan_lightning.callbacks.compute_clock import ComputeClock
 from gan_lightning.core.curves import tag
 from gan_lightning.core.iterations import is_logging_iteration
+from gan_lightning.core.tracking import log_iteration
 from gan_lightning.gan.protocol import GANModule
 
 
@@ -56,4 +57,4 @@ class LearningRateDecay(pl.Callback):
         if is_logging_iteration(trainer, pl_module.iteration - 1):
             g_optimizer, d_optimizer = trainer.optimizers  # the module's order: G's, then D's
             rates = {tag("g_lr"): g_optimizer.param_groups[0]["lr"], tag("d_lr"): d_optimizer.param_groups[0]["lr"]}
-            pl_module.log_dict(rates)
+            log_iteration(pl_module, rates, pl_module.iteration - 1)

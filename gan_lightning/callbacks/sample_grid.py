@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 import pytorch_lightning as pl
+import torch
 
 from gan_lightning.core.images import fixed_noise, generator_grid, save_png
 from gan_lightning.core.labels import digit_rows
@@ -36,6 +37,8 @@ class SampleGrid(pl.Callback):
             return
         self._last_logged = iteration
         grid = self.grid(pl_module)
+        if not torch.isfinite(grid).all():
+            return  # a G that diverged between two of the NaN guard's checks; the guard stops the run at the next
         for logger in trainer.loggers:
             log_image(logger, "samples", grid, iteration)
 

@@ -55,6 +55,8 @@ ALLOWED_TARGETS = frozenset(
         "pytorch_lightning.loggers.CSVLogger",
         "pytorch_lightning.loggers.WandbLogger",
         "pytorch_lightning.loggers.MLFlowLogger",
+        "gan_lightning.core.trackers.WandbLogger",
+        "gan_lightning.core.trackers.MLFlowLogger",
     }
 )
 # The one table of renamed classes: what checkpoints written before the package had its wings (versions 0.1

@@ -17,6 +17,7 @@ from torchmetrics.classification import BinaryAccuracy
 from gan_lightning.core import curves
 from gan_lightning.core.iterations import completed_iterations, is_logging_iteration
 from gan_lightning.core.labels import Batch, chunk_labels, conditioned, split_batch
+from gan_lightning.core.tracking import log_iteration
 from gan_lightning.gan.augment import augmentation
 from gan_lightning.gan.ema import EMAGenerator
 from gan_lightning.gan.losses import Objective
@@ -100,8 +101,9 @@ class GAN(pl.LightningModule):
         g_loss, g_stats = self._generator_step(*minibatches[0], g_opt, measure)  # G's batch: one minibatch
         if self.generator_ema is not None:
             self.generator_ema.update(self.generator, iteration)
-        for name, value in {**d_stats, **g_stats}.items():
-            self.log(curves.tag(name), value.detach(), prog_bar=name in ("d_loss", "g_loss"))
+        if measure:
+            stats = {curves.tag(name): value.detach() for name, value in {**d_stats, **g_stats}.items()}
+            log_iteration(self, stats, iteration, prog_bar=(curves.tag("d_loss"), curves.tag("g_loss")))
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
 
     def _discriminator_step(

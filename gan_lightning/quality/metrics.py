@@ -97,8 +97,11 @@ class QualityMetrics(nn.Module):
         features = ClassifierFeatures(classifier)
         # With a network of our own, torchmetrics passes the [0, 1] floats to it as they are.
         self.fid = FrechetInceptionDistance(feature=features, reset_real_features=False)
-        self.kid = KernelInceptionDistance(feature=features, reset_real_features=False)  # subset size: compute()
-        self.inception_score = InceptionScore(feature=classifier, splits=1)
+        with warnings.catch_warnings():
+            # Their notice that features are buffered: here one evaluation's images, 10,000 at most.
+            warnings.filterwarnings("ignore", message=".*will save all extracted features in buffer")
+            self.kid = KernelInceptionDistance(feature=features, reset_real_features=False)  # subset size: compute()
+            self.inception_score = InceptionScore(feature=classifier, splits=1)
         self.coverage = ModeCoverage(classifier)
         self.prdc = PrecisionRecallDensityCoverage(features, k=prdc_k)
         self.asked_digit = AskedDigitAccuracy(classifier)

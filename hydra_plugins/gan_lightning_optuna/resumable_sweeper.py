@@ -14,6 +14,7 @@ at once do not land on the same point.
 import inspect
 import json
 import logging
+import warnings
 from pathlib import Path
 
 import optuna
@@ -49,7 +50,9 @@ class ResumableOptunaSweeper(OptunaSweeper):
             settings["seed"] = config.seed + stored_trials
         if search.n_jobs > 1 and "constant_liar" in inspect.signature(type(search.sampler)).parameters:
             settings["constant_liar"] = True
-        return instantiate(config, **settings) if settings else search.sampler
+        with warnings.catch_warnings():  # constant_liar is chosen knowing Optuna calls it experimental
+            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+            return instantiate(config, **settings) if settings else search.sampler
 
     @staticmethod
     def _continue_stored_study(search) -> int:

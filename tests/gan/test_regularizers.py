@@ -8,11 +8,13 @@ from torch import nn
 
 from gan_lightning.checks import check_config
 from gan_lightning.core.checkpoints import read_checkpoint
+from gan_lightning.core.curves import tag as curve
 from gan_lightning.core.errors import ConfigError
 from gan_lightning.gan.augment import AdaptiveAugment, DiffAugment, brightness, contrast, cutout, translation
 from gan_lightning.gan.nets import DCGANDiscriminator, MLPDiscriminator
 from gan_lightning.train import train
 from tests.helpers import RecordWhatDSees, checkpoint_iteration
+from tests.test_train import tensorboard_events
 
 
 def digits(n: int = 16, seed: int = 0) -> torch.Tensor:
@@ -192,17 +194,12 @@ def test_ada_counts_ds_verdicts_at_the_losss_own_decision_threshold(make_cfg, lo
 def test_the_adaptive_probability_moves_in_training_is_logged_and_resumes_with_the_run(make_cfg, tmp_path):
     # hinge's D on the tiny data calls nearly all reals real in its first 8 steps (sign means 0.875-1)
     ada = ["loss=hinge", "augment=[translation,cutout]", "ada_target=0.5", "test=false", "trainer.limit_val_batches=0"]
-
-    class LoggedP(pl.Callback):
-        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-            self.logged = trainer.logged_metrics["2_discriminator/augment_p"].item()
-
-    logged = LoggedP()
-    train(make_cfg("iterations=4", *ada), [logged])
+    train(make_cfg("iterations=4", *ada))
     last = tmp_path / "run" / "checkpoints" / "last.ckpt"
     step = 4 * 16 / 500_000  # every 4 D steps of 16 reals
     assert read_checkpoint(last)["state_dict"]["augment.p"].item() == pytest.approx(step)
-    assert logged.logged == pytest.approx(step)
+    logged = tensorboard_events(tmp_path / "run").Scalars(curve("augment_p"))
+    assert (logged[-1].step, logged[-1].value) == (3, pytest.approx(step))  # the last iteration's p
     train(make_cfg("iterations=8", *ada, f"ckpt_path={last}"))
     assert read_checkpoint(last)["state_dict"]["augment.p"].item() == pytest.approx(2 * step)  # on from step, not 0
 
