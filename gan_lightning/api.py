@@ -1,9 +1,11 @@
 """The Python API: load a trained generator, draw images, and score images from any model with the same judge.
 
+```python
 from gan_lightning import load_generator, score
 g = load_generator("outputs/train/runs/2026-12-06_12-00-00/checkpoints/last.ckpt")  # or an exported folder
 images = g.sample(64, seed=0)      # float32 tensor (64, 1, 28, 28) in [0, 1]
 score(images.squeeze(1).numpy())   # FID, KID, IS, precision/recall/density/coverage vs the 10k test images
+```
 """
 
 from pathlib import Path
@@ -11,15 +13,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_lightning.calibrate import calibrate
 from gan_lightning.core.cli import project_config
 from gan_lightning.core.data import load_mnist, to_unit
 from gan_lightning.core.generators import TrainedGenerator, load_trained_generator
 from gan_lightning.core.paths import train_runs
-from gan_lightning.gan.sampling import generate
+from gan_lightning.gan.sampling import asked_digits, generate
 from gan_lightning.quality.classifier import load_classifier
-from gan_lightning.quality.metrics import QualityMetrics
-from gan_lightning.sample import asked_digits
+from gan_lightning.quality.metrics import QualityMetrics, score_sets
 
 
 class Generator:
@@ -42,7 +42,16 @@ class Generator:
         """n images, float32 (n, 1, 28, 28) in [0, 1]; the same seed gives the same images. A conditional
         generator draws `digit` (a uniform mix when None); `truncation` truncates z's normal at that radius."""
         labels = asked_digits(self.trained, n, digit, seed)
-        images = generate(self.net, self.latent_dim, n, seed, batch_size, device, labels, truncation)
+        images = generate(
+            self.net,
+            self.latent_dim,
+            n,
+            seed,
+            batch_size=batch_size,
+            device=device,
+            labels=labels,
+            truncation=truncation,
+        )
         return torch.from_numpy(images).unsqueeze(1)
 
 
@@ -62,4 +71,4 @@ def score(images: np.ndarray | torch.Tensor, classifier: str | None = None, kid_
     real = to_unit(load_mnist(project_config().paths.data_dir, train=False).data)
     network, _ = load_classifier(classifier)
     metrics = QualityMetrics(network, min(kid_subset_size, len(fakes), len(real)))
-    return calibrate(metrics, real, {"images": fakes})["images"]
+    return score_sets(metrics, real, {"images": fakes})["images"]

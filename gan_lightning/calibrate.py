@@ -14,7 +14,7 @@ import torch
 from gan_lightning.core.cli import exit_on_user_error, project_config
 from gan_lightning.core.data import load_mnist, to_unit
 from gan_lightning.quality.classifier import load_classifier
-from gan_lightning.quality.metrics import QualityMetrics
+from gan_lightning.quality.metrics import QualityMetrics, score_sets
 from gan_lightning.quality.prdc import NAMES
 
 log = logging.getLogger(__name__)
@@ -31,18 +31,6 @@ def reference_sets(
         "one digit only (1s)": to_unit(ones[torch.randint(len(ones), (n,), generator=generator)]),
         "uniform noise": torch.rand(n, 1, 28, 28, generator=generator),
     }
-
-
-def calibrate(metrics: QualityMetrics, real: torch.Tensor, sets: dict[str, torch.Tensor], batch: int = 1000) -> dict:
-    for start in range(0, len(real), batch):
-        metrics.update_real(real[start : start + batch])
-    results = {}
-    for name, images in sets.items():
-        for start in range(0, len(images), batch):
-            metrics.update_fake(images[start : start + batch])
-        results[name] = metrics.compute()
-        metrics.reset_fake()
-    return results
 
 
 def markdown_table(results: dict, classifier_hash: str) -> str:
@@ -62,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     classifier, digest = load_classifier()
     train = load_mnist(paths.data_dir, train=True, download=False)
     test = load_mnist(paths.data_dir, train=False, download=False)
-    results = calibrate(
+    results = score_sets(
         QualityMetrics(classifier, cfg.callbacks.sample_quality.kid_subset_size),
         to_unit(test.data),
         reference_sets(train.data, train.targets, len(test.data)),

@@ -26,7 +26,7 @@ from gan_lightning.core.errors import ConfigError
 from gan_lightning.core.exported import is_export
 from gan_lightning.core.generators import load_trained_generator
 from gan_lightning.core.images import fixed_noise, generator_grid, save_png
-from gan_lightning.core.labels import digit_rows
+from gan_lightning.core.labels import grid_labels
 from gan_lightning.core.paths import resolve_ckpt_path, train_runs
 from gan_lightning.gan.generator_only import GeneratorOnly
 from gan_lightning.gan.sampling import digit_labels, generate
@@ -49,7 +49,7 @@ def diagnose(model: pl.LightningModule, data: MNISTDataModule, cfg: DictConfig, 
     classifier, _ = load_classifier(cfg.classifier)
     n = len(data.test_images)
     asked = digit_labels(n, None, cfg.seed) if model.num_classes else None  # a conditional G: a uniform mix
-    fakes = generate(model.eval_generator, model.latent_dim, n, cfg.seed, 1000, "cpu", asked)
+    fakes = generate(model.eval_generator, model.latent_dim, n, cfg.seed, batch_size=1000, device="cpu", labels=asked)
     fakes = torch.from_numpy(fakes).unsqueeze(1)
     fake_features, fake_probs = classify(classifier, fakes)
     test_features, _ = classify(classifier, to_unit(data.test_images))
@@ -92,8 +92,8 @@ def evaluate(cfg: DictConfig) -> dict:
     data = instantiate(cfg.data, labels=bool(model.num_classes))  # a conditional G is asked for the test digits
     metrics = trainer.test(model, datamodule=data)[0]
     output_dir = Path(cfg.paths.output_dir)
-    labels = digit_rows(8, model.num_classes) if model.num_classes else None  # one row per digit
-    z = fixed_noise(64 if labels is None else len(labels), model.latent_dim)
+    labels, n = grid_labels(model.num_classes, rows=8, cols=8)
+    z = fixed_noise(n, model.latent_dim)
     save_png(generator_grid(model.eval_generator, z, labels=labels), output_dir / "samples.png")
     report = {
         **described,

@@ -19,7 +19,7 @@ from gan_lightning.core.checkpoints import TrainedGAN, load_gan, read_checkpoint
 from gan_lightning.core.cli import entry_point
 from gan_lightning.core.exported import write_export
 from gan_lightning.core.images import image_grid, save_png
-from gan_lightning.core.labels import digit_rows
+from gan_lightning.core.labels import grid_labels
 from gan_lightning.core.paths import output_path, train_runs
 from gan_lightning.gan.sampling import generate
 
@@ -99,8 +99,8 @@ def export(cfg: DictConfig) -> Path:
     }
     out = output_path(cfg.out, cfg.paths.output_dir)
     write_export(out, generator, description)
-    labels = digit_rows(8, model.num_classes) if model.num_classes else None  # one row per digit
-    images = generate(generator, model.latent_dim, 64 if labels is None else len(labels), cfg.seed, 100, "cpu", labels)
+    labels, n = grid_labels(model.num_classes, rows=8, cols=8)
+    images = generate(generator, model.latent_dim, n, cfg.seed, batch_size=100, device="cpu", labels=labels)
     save_png(image_grid(torch.from_numpy(images).unsqueeze(1)), out / "samples.png")
     (out / "README.md").write_text(model_card(trained, description, training_minutes(trained.path), out))
     log.info("Exported %s (iteration %d) to %s", trained.path, trained.iteration, out)

@@ -19,26 +19,12 @@ from omegaconf import DictConfig
 
 from gan_lightning.checks import check_config
 from gan_lightning.core.cli import entry_point
-from gan_lightning.core.errors import ConfigError
-from gan_lightning.core.generators import TrainedGenerator, load_trained_generator
+from gan_lightning.core.generators import load_trained_generator
 from gan_lightning.core.images import image_grid, save_png
 from gan_lightning.core.paths import output_path, train_runs
-from gan_lightning.gan.sampling import digit_labels, generate
+from gan_lightning.gan.sampling import asked_digits, generate
 
 log = logging.getLogger(__name__)
-
-
-def asked_digits(trained: TrainedGenerator, n: int, digit: int | None, seed: int) -> torch.Tensor | None:
-    """The digit of each image for a conditional G (all `digit`, or a uniform mix); None for an unconditional one,
-    which cannot be asked for a digit."""
-    if trained.num_classes is None:
-        if digit is not None:
-            raise ConfigError(
-                f"digit={digit}: {trained.path} is an unconditional generator, it draws whatever digit comes out; "
-                "train with conditional=true to ask for one"
-            )
-        return None
-    return digit_labels(n, digit, seed)
 
 
 def sample(cfg: DictConfig) -> Path:
@@ -47,7 +33,14 @@ def sample(cfg: DictConfig) -> Path:
     trained = load_trained_generator(cfg.ckpt_path, train_runs(cfg.paths.log_dir))
     labels = asked_digits(trained, cfg.n, cfg.digit, cfg.seed)
     images = generate(
-        trained.net, trained.latent_dim, cfg.n, cfg.seed, cfg.batch_size, cfg.device, labels, cfg.truncation
+        trained.net,
+        trained.latent_dim,
+        cfg.n,
+        cfg.seed,
+        batch_size=cfg.batch_size,
+        device=cfg.device,
+        labels=labels,
+        truncation=cfg.truncation,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, images)

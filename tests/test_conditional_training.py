@@ -94,9 +94,11 @@ def test_labels_travel_with_their_images_through_every_d_step_and_the_fakes_get_
     d_passes = [(images, labels) for images, labels in spy.calls if len(labels) == 2 * 16]  # reals + fakes
     assert len(d_passes) == 4 * d_steps  # one joint pass per D step
     for images, labels in d_passes:
-        real, real_labels, fake_labels = images[:16], labels[:16], labels[16:]
+        real, real_labels, fakes, fake_labels = images[:16], labels[:16], images[16:], labels[16:]
         assert torch.equal(real_labels, truth[index_of(real)])  # each real image with its own digit
-        assert torch.equal(fake_labels, real_labels)  # G drew the digits of the real minibatch
+        assert torch.equal(fake_labels, real_labels)  # D is told the fakes show the real minibatch's digits
+        (asked,) = [asked for drawn, asked in spy.drawn if torch.equal(drawn, fakes)]  # G drew these fakes
+        assert torch.equal(asked, fake_labels)  # for exactly the digits D is told they show
     # G's steps: D judges G's fakes with the digits G was asked for.
     g_passes = [(images, labels) for images, labels in spy.calls if len(labels) == 16]
     judged_fakes = 0

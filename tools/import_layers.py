@@ -1,11 +1,11 @@
-"""The package's import rules, checked over the source with `ast` (tests/test_layers.py runs it in CI):
+"""The package's import rules, checked over the source with `ast` (tests/test_import_layers.py runs it in CI):
 
     python tools/import_layers.py        # prints every violation; exit status 1 if there is one
 
-Layers, top to bottom: the entry points (modules at the top of gan_lightning/, and hydra_plugins/) > callbacks
-> the wings gan / quality / sweeps > core. An import goes down or stays in its own layer; the wings do not
-import each other; no module reaches itself through a chain of imports (a circle), counting the imports inside
-functions too.
+Layers, top to bottom: the entry points (modules at the top of gan_lightning/, and hydra_plugins/) > runs (a
+training run's machinery) > callbacks > the wings gan / quality / sweeps > core. An import goes down or stays in
+its own layer; the wings do not import each other; no module reaches itself through a chain of imports (a
+circle), counting the imports inside functions too.
 """
 
 import argparse
@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("gan_lightning", "hydra_plugins")
 WINGS = ("gan", "quality", "sweeps")
-RANK = {"core": 0, **dict.fromkeys(WINGS, 1), "callbacks": 2, "entry": 3}
+RANK = {"core": 0, **dict.fromkeys(WINGS, 1), "callbacks": 2, "runs": 3, "entry": 4}
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

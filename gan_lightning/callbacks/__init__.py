@@ -3,6 +3,7 @@
 from gan_lightning.callbacks.checkpointing import IterationCheckpoint
 from gan_lightning.callbacks.compute_clock import ComputeClock
 from gan_lightning.callbacks.finite_losses import FiniteLossGuard
+from gan_lightning.callbacks.last_validation import LastValidation
 from gan_lightning.callbacks.lr_decay import LearningRateDecay
 from gan_lightning.callbacks.progress import IterationProgressBar
 from gan_lightning.callbacks.random_streams import RandomStreams
@@ -17,6 +18,7 @@ __all__ = [
     "FiniteLossGuard",
     "IterationCheckpoint",
     "IterationProgressBar",
+    "LastValidation",
     "LearningRateDecay",
     "RandomStreams",
     "SampleGrid",

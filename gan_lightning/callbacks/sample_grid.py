@@ -7,7 +7,7 @@ import pytorch_lightning as pl
 import torch
 
 from gan_lightning.core.images import fixed_noise, generator_grid, save_png
-from gan_lightning.core.labels import digit_rows
+from gan_lightning.core.labels import grid_labels
 from gan_lightning.core.tracking import log_image
 from gan_lightning.gan.protocol import GANModule
 
@@ -27,8 +27,8 @@ class SampleGrid(pl.Callback):
 
     def grid(self, pl_module: GANModule):
         """rows x cols images; for a conditional GAN, one row per digit (0 at the top)."""
-        labels = digit_rows(self.cols, pl_module.num_classes) if pl_module.num_classes else None
-        z = fixed_noise(self.rows * self.cols if labels is None else len(labels), pl_module.latent_dim, self.seed)
+        labels, n = grid_labels(pl_module.num_classes, self.rows, self.cols)
+        z = fixed_noise(n, pl_module.latent_dim, self.seed)
         return generator_grid(pl_module.eval_generator, z, self.cols, labels)
 
     def _log(self, trainer: pl.Trainer, pl_module: GANModule) -> None:

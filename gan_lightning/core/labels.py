@@ -26,3 +26,12 @@ def conditioned(net: nn.Module, inputs: torch.Tensor, labels: torch.Tensor | Non
 def digit_rows(cols: int, classes: int = DIGITS) -> torch.Tensor:
     """The labels of a grid with one row per digit, `cols` images each: 0 0 0 ... 1 1 1 ... 9."""
     return torch.arange(classes).repeat_interleave(cols)
+
+
+def grid_labels(num_classes: int | None, rows: int, cols: int) -> tuple[torch.Tensor | None, int]:
+    """A sample grid's labels and image count: rows x cols images of an unconditional G (no labels), one row of
+    `cols` per digit of a conditional one."""
+    if not num_classes:
+        return None, rows * cols
+    labels = digit_rows(cols, num_classes)
+    return labels, len(labels)

@@ -7,6 +7,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from gan_lightning.core.labels import DIGITS
 from gan_lightning.core.paths import PROJECT_ROOT, run_folder
 
 MAX_RUN_NAME = 150  # characters: a folder name (each job has its own folder, so a cut name stays apart)
@@ -55,7 +56,7 @@ def register_resolvers() -> None:
     OmegaConf.register_new_resolver("tensorboard_run_name", tensorboard_run_name, replace=True)
     OmegaConf.register_new_resolver("tracking_run_name", tracking_run_name, replace=True)
     # The nets' num_classes: the ten digits for a conditional GAN, None for an unconditional one.
-    OmegaConf.register_new_resolver("digit_classes", lambda conditional: 10 if conditional else None, replace=True)
+    OmegaConf.register_new_resolver("digit_classes", lambda conditional: DIGITS if conditional else None, replace=True)
     # D's aux_classifier switch: on where its loss has a weight.
     OmegaConf.register_new_resolver(
         "positive", lambda weight: isinstance(weight, int | float) and weight > 0, replace=True

@@ -89,7 +89,7 @@ def keep_logged_before(logger: Logger, iteration: int) -> None:
     """A resumed run's CSV file keeps the rows of the steps before `iteration`, which the resumed run does not log
     again (Lightning's writer would delete the file), and drops the others, which it does.
 
-    TensorBoard does the same through its `purge_step` (build_trainer passes it).
+    TensorBoard does the same through its `purge_step` (runs/assembly.py passes it).
     """
     if not isinstance(logger, CSVLogger):
         return

@@ -3,6 +3,8 @@
 import numpy as np
 import torch
 
+from gan_lightning.core.errors import ConfigError
+from gan_lightning.core.generators import TrainedGenerator
 from gan_lightning.core.labels import DIGITS, conditioned
 
 
@@ -22,6 +24,19 @@ def digit_labels(n: int, digit: int | None, seed: int) -> torch.Tensor:
     if digit is not None:
         return torch.full((n,), digit, dtype=torch.int64)
     return torch.randint(DIGITS, (n,), generator=torch.Generator().manual_seed(seed))
+
+
+def asked_digits(trained: TrainedGenerator, n: int, digit: int | None, seed: int) -> torch.Tensor | None:
+    """The digit of each image for a conditional G (all `digit`, or a uniform mix); None for an unconditional one,
+    which cannot be asked for a digit."""
+    if trained.num_classes is None:
+        if digit is not None:
+            raise ConfigError(
+                f"digit={digit}: {trained.path} is an unconditional generator, it draws whatever digit comes out; "
+                "train with conditional=true to ask for one"
+            )
+        return None
+    return digit_labels(n, digit, seed)
 
 
 @torch.no_grad()

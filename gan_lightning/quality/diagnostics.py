@@ -1,14 +1,13 @@
 """How a generator fails, digit by digit, and whether it copies its training images. Used by `evaluate`.
 
 All on the feature classifier: its predictions say which digit a fake is, its 128-d features where it lies.
-The pictures of these results are drawn by diagnostic_plots.py.
+The pictures of these results are drawn by quality/plots.py.
 """
 
 import torch
 
+from gan_lightning.core.labels import DIGITS
 from gan_lightning.quality.prdc import precision_recall_density_coverage
-
-NUM_CLASSES = 10
 
 
 def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -32,7 +31,7 @@ def per_digit(
     FID of those fakes against the real images of that digit (None below `min_fakes`: too few to estimate)."""
     confidence, predicted = fake_probs.max(dim=1)
     results = {}
-    for digit in range(NUM_CLASSES):
+    for digit in range(DIGITS):
         mine = predicted == digit
         count = int(mine.sum())
         fid = None
@@ -62,7 +61,7 @@ def per_class(
     all fakes and the mean of the intra-class FIDs."""
     read = fake_probs.argmax(dim=1)
     digits = {}
-    for digit in range(NUM_CLASSES):
+    for digit in range(DIGITS):
         mine, real = asked == digit, real_features[real_labels == digit]
         count = int(mine.sum())
         enough = count >= min_fakes

@@ -14,10 +14,9 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
+from gan_lightning.core.labels import DIGITS
 from gan_lightning.quality.classifier import MNISTClassifier
 from gan_lightning.quality.prdc import PrecisionRecallDensityCoverage
-
-NUM_CLASSES = 10
 
 
 class ClassifierFeatures(nn.Module):
@@ -45,19 +44,19 @@ class ModeCoverage(Metric):
         super().__init__()
         self.classifier = classifier
         self.min_share = min_share
-        self.add_state("counts", torch.zeros(NUM_CLASSES, dtype=torch.long), dist_reduce_fx="sum")
+        self.add_state("counts", torch.zeros(DIGITS, dtype=torch.long), dist_reduce_fx="sum")
         self.add_state("confidence_sum", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
 
     def update(self, images: torch.Tensor) -> None:
         probabilities = self.classifier(images).softmax(dim=1)
-        self.counts += torch.bincount(probabilities.argmax(dim=1), minlength=NUM_CLASSES)
+        self.counts += torch.bincount(probabilities.argmax(dim=1), minlength=DIGITS)
         self.confidence_sum += probabilities.max(dim=1).values.double().sum()
 
     def compute(self) -> dict[str, torch.Tensor]:
         total = self.counts.sum()
         share = self.counts.double() / total
         nonzero = share > 0
-        kl = (share[nonzero] * (share[nonzero] * NUM_CLASSES).log()).sum()
+        kl = (share[nonzero] * (share[nonzero] * DIGITS).log()).sum()
         return {
             "kl": kl,
             "classes": (share >= self.min_share).sum(),
@@ -152,3 +151,16 @@ class QualityMetrics(nn.Module):
     def reset_fake(self) -> None:
         for metric in (self.fid, self.kid, self.inception_score, self.coverage, self.prdc, self.asked_digit):
             metric.reset()
+
+
+def score_sets(metrics: QualityMetrics, real: torch.Tensor, sets: dict[str, torch.Tensor], batch: int = 1000) -> dict:
+    """Each set of images scored against the same real images (their features computed once), in batches."""
+    for start in range(0, len(real), batch):
+        metrics.update_real(real[start : start + batch])
+    results = {}
+    for name, images in sets.items():
+        for start in range(0, len(images), batch):
+            metrics.update_fake(images[start : start + batch])
+        results[name] = metrics.compute()
+        metrics.reset_fake()
+    return results

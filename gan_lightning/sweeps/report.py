@@ -13,10 +13,9 @@ import io
 import logging
 from pathlib import Path
 
-from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
-from hydra.types import RunMode
 
+from gan_lightning.core.resolvers import in_multirun
 from gan_lightning.sweeps.jobs import Job, read_jobs
 from gan_lightning.sweeps.plots import plot_curves, plot_samples
 from gan_lightning.sweeps.statistics import comparisons, group_stats
@@ -117,7 +116,7 @@ class SweepSummaryCallback(Callback):
     """Hydra callback: rewrite the sweep's summary after every job of a multirun."""
 
     def on_job_end(self, config, job_return, **kwargs) -> None:
-        if HydraConfig.get().mode != RunMode.MULTIRUN:
+        if not in_multirun():
             return
         try:
             jobs = write_summary(config.hydra.sweep.dir)

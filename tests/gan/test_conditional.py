@@ -51,6 +51,50 @@ def test_the_label_reaches_g_and_permuting_labels_permutes_its_images(index):
     torch.testing.assert_close(generator(z[order], LABELS[order]), images[order])
 
 
+def test_conditional_batchnorm_scales_by_one_plus_the_labels_gain_and_shifts_by_its_bias():
+    """de Vries et al. 2017 on hand-set weights: a BatchNorm without affine terms (batch statistics in training),
+    times 1 + gain[y], plus bias[y], per channel."""
+    layer = ConditionalBatchNorm2d(features=3, num_classes=4).train()
+    gain = torch.tensor([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [-0.5, 0.25, 3.0]])
+    bias = torch.arange(12.0).view(4, 3)
+    with torch.no_grad():
+        layer.gain.weight.copy_(gain)
+        layer.bias.weight.copy_(bias)
+    x, labels = torch.randn(6, 3, 2, 2), torch.tensor([0, 3, 2, 0, 1, 3])
+    mean, var = x.mean(dim=(0, 2, 3), keepdim=True), x.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+    normalized = (x - mean) / torch.sqrt(var + 1e-5)
+    expected = normalized * (1 + gain[labels])[:, :, None, None] + bias[labels][:, :, None, None]
+    torch.testing.assert_close(layer(x, labels), expected)
+
+
+def test_the_mlp_generator_reads_z_followed_by_the_labels_embedding():
+    generator = MLPGenerator(latent_dim=8, hidden=[16], dropout=[0.0], num_classes=10).eval()
+    z = torch.randn(len(LABELS), 8)
+    by_hand = generator.net(torch.cat([z, generator.embed.weight[LABELS]], dim=1))
+    torch.testing.assert_close(generator(z, LABELS), by_hand)
+
+
+def test_the_conditional_dcgan_generator_gives_each_batchnorm_the_labels():
+    """Each of its two BatchNorms is the labels' (a layer left class-blind, or given other digits, differs)."""
+    generator = generators()[1].train()
+    z, shifted = torch.randn(len(LABELS), 8), (LABELS + 1) % 10
+    norms = [layer for layer in generator.net if isinstance(layer, ConditionalBatchNorm2d)]
+
+    def by_hand(told_other_digits: nn.Module | None) -> torch.Tensor:
+        features = z
+        for layer in generator.net:
+            if isinstance(layer, ConditionalBatchNorm2d):
+                features = layer(features, shifted if layer is told_other_digits else LABELS)
+            else:
+                features = layer(features)
+        return features
+
+    assert len(norms) == 2
+    torch.testing.assert_close(generator(z, LABELS), by_hand(None))
+    for norm in norms:
+        assert not torch.allclose(by_hand(norm), generator(z, LABELS))
+
+
 @pytest.mark.parametrize("index", range(3))
 def test_the_label_reaches_d_and_permuting_labels_permutes_its_logits(index):
     discriminator = discriminators()[index].eval()

@@ -5,7 +5,7 @@ import hashlib
 import pytest
 import torch
 
-from gan_lightning.calibrate import calibrate, reference_sets
+from gan_lightning.calibrate import reference_sets
 from gan_lightning.classifier import main
 from gan_lightning.core.data import load_mnist, to_unit
 from gan_lightning.quality.classifier import (
@@ -16,7 +16,7 @@ from gan_lightning.quality.classifier import (
     save_classifier,
     train_classifier,
 )
-from gan_lightning.quality.metrics import ModeCoverage, QualityMetrics
+from gan_lightning.quality.metrics import ModeCoverage, QualityMetrics, score_sets
 from gan_lightning.quality.prdc import NAMES
 from tests.helpers import write_mnist
 
@@ -92,7 +92,7 @@ def test_fid_of_a_set_against_itself_is_about_zero(classifier, digits):
 def test_real_vs_real_is_far_below_real_vs_noise(classifier, digits):
     _, train, test = digits
     sets = reference_sets(train.data, train.targets, n=200)
-    results = calibrate(QualityMetrics(classifier, kid_subset_size=100), to_unit(test.data), sets, batch=50)
+    results = score_sets(QualityMetrics(classifier, kid_subset_size=100), to_unit(test.data), sets, batch=50)
     real, noise = results["real training images"], results["uniform noise"]
     assert real["fid"] * 10 < noise["fid"]
     assert real["kid"] < noise["kid"]

@@ -18,9 +18,10 @@ def test_the_layers_are_the_documented_ones():
     wings = ("gan_lightning.core.paths", "gan_lightning.gan.module", "gan_lightning.quality.prdc")
     assert [layer(m) for m in wings] == ["core", "gan", "quality"]
     assert layer("gan_lightning.callbacks.sample_grid") == "callbacks"
+    assert layer("gan_lightning.runs.assembly") == "runs"
     assert {layer(m) for m in ("gan_lightning.train", "gan_lightning.checks", "hydra_plugins.x.y")} == {"entry"}
     edges = import_layers.graph()
-    assert "gan_lightning.gan.module" in edges["gan_lightning.train"]  # the graph does see the real imports
+    assert "gan_lightning.runs.assembly" in edges["gan_lightning.train"]  # the graph does see the real imports
     assert "gan_lightning.core.curves" in edges["gan_lightning.gan.module"]  # `from package import module`
 
 
