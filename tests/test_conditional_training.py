@@ -31,36 +31,51 @@ EXACT = ["test=false", "trainer.limit_val_batches=0", "trainer.deterministic=tru
 
 
 class LabelSpy(pl.Callback):
-    """Records what D is given in training, (images, labels) of every call, and what G drew: (images, labels)."""
+    """Records what D is given in training, (images, labels) of every judgment, and what G drew: (images, labels).
+
+    Whichever of D's methods judges, the images enter its first layer and the labels its projection head."""
 
     def on_train_start(self, trainer, pl_module) -> None:
-        self.calls, self.drawn = [], []
+        self.calls, self.drawn, entering = [], [], {}
+
+        def images(module, args):
+            entering["images"] = args[0].detach().clone()
 
         def judged(module, args):
-            if module.training and len(args) == 2:
-                self.calls.append((args[0].detach().clone(), args[1].clone()))
+            if module.training:
+                self.calls.append((entering["images"], args[1].clone()))
 
         def drew(module, args, output):
             if module.training:
                 self.drawn.append((output.detach().clone(), args[1].clone()))
 
-        pl_module.discriminator.register_forward_pre_hook(judged)
+        pl_module.discriminator.net[0].register_forward_pre_hook(images)
+        pl_module.discriminator.projection.register_forward_pre_hook(judged)
         pl_module.generator.register_forward_hook(drew)
 
 
 class ClassLossSpy(pl.Callback):
-    """Records each training pass of D that returned class logits, (logits, class logits, labels), and the losses
-    logged after each iteration."""
+    """Records each training pass of D through both heads, (logits, class logits, labels), and the losses logged
+    after each iteration. D's logits are psi(phi) plus the projection's term, the class logits come after them."""
 
     def on_train_start(self, trainer, pl_module) -> None:
-        self.passes, self.logged = [], []
+        self.passes, self.logged, heads = [], [], {}
+        discriminator = pl_module.discriminator
 
-        def judged(module, args, kwargs, output):
-            if module.training and kwargs.get("classes"):
-                logits, classes = output
-                self.passes.append((logits.detach().clone(), classes.detach().clone(), args[1].clone()))
+        def psi(module, args, output):
+            heads["psi"] = output.detach().squeeze(1)
 
-        pl_module.discriminator.register_forward_hook(judged, with_kwargs=True)
+        def projection(module, args, output):
+            heads["projection"], heads["labels"] = output.detach(), args[1].clone()
+
+        def classified(module, args, output):
+            if module.training:
+                logits = heads["psi"] + heads["projection"]
+                self.passes.append((logits.clone(), output.detach().clone(), heads["labels"]))
+
+        discriminator.net[-1].register_forward_hook(psi)
+        discriminator.projection.register_forward_hook(projection)
+        discriminator.classifier.register_forward_hook(classified)
 
     def on_train_batch_end(self, trainer, *args) -> None:
         self.logged.append({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("1_losses")})

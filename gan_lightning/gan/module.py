@@ -157,10 +157,11 @@ class GAN(pl.LightningModule):
         return g_loss, stats
 
     def _judged(self, images: torch.Tensor, labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """D's outputs, and its auxiliary classifier's class logits where the GAN trains one (else None)."""
-        if not self.aux_classifier_weight:
+        """D's logits, and its auxiliary classifier's class logits where D has one (else None)."""
+        if self.discriminator.classifier is None:
             return conditioned(self.discriminator, images, labels), None
-        return self.discriminator(images, labels, classes=True)
+        features = self.discriminator.features(images)  # once, for both heads
+        return self.discriminator.logits(features, labels), self.discriminator.class_logits(features)
 
     def _class_loss(self, classes: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The auxiliary classifier's weighted cross-entropy (ACGAN's class term) against the digits `labels`."""

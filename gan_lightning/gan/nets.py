@@ -72,18 +72,20 @@ class ProjectionHead(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """What both Ds share: `net` ends in a Linear to one logit (psi) on D's last features phi(x).
+    """What both Ds share: `net` (spectrally normalized where asked) ends in a Linear to one logit, psi, on D's
+    last features phi(x).
 
     Conditional (`num_classes`): a projection head adds <embed(y), phi(x)> to the logit; `aux_classifier=True`
-    adds an auxiliary classifier (ACGAN, Odena et al. 2017): a Linear from phi(x) to one logit per class, which
-    `forward(..., classes=True)` returns beside D's logits. It is not spectrally normalized: its logits are not
-    the real/fake score whose slope spectral norm bounds.
+    adds an auxiliary classifier (ACGAN, Odena et al. 2017): a Linear from phi(x) to one logit per class
+    (`class_logits`). It is not spectrally normalized: its logits are not the real/fake score whose slope
+    spectral norm bounds. `forward` gives the logits; a step that needs both reads `features` once and asks
+    `logits` and `class_logits` of them.
     """
 
-    def _assemble(
+    def __init__(
         self, net: nn.Sequential, features: int, spectral_norm: bool, num_classes: int | None, aux_classifier: bool
     ) -> None:
-        """D from its layers `net` (spectrally normalized where asked) and, conditional, its class heads."""
+        super().__init__()
         if aux_classifier and not num_classes:
             raise ValueError("aux_classifier needs a conditional discriminator (num_classes)")
         self.net = with_spectral_norm(net) if spectral_norm else net
@@ -91,18 +93,27 @@ class Discriminator(nn.Module):
         self.classifier = nn.Linear(features, num_classes) if aux_classifier else None
         self.num_classes = num_classes
 
-    def forward(
-        self, images: torch.Tensor, labels: torch.Tensor | None = None, classes: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """D's logits (one per image); with `classes=True`, also the auxiliary classifier's (one row per image)."""
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """D's logits, one per image."""
         if self.projection is None:
             return self.net(images).squeeze(1)
-        *phi, psi = self.net  # the layers themselves: slicing a Sequential would build a new one on every forward
-        features = images
+        return self.logits(self.features(images), labels)
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """phi(x): what every layer but the last makes of the images."""
+        *phi, _ = self.net  # the layers themselves: slicing a Sequential would build a new one on every call
         for layer in phi:
-            features = layer(features)
-        logits = psi(features).squeeze(1) + self.projection(features, labels)
-        return (logits, self.classifier(features)) if classes else logits
+            images = layer(images)
+        return images
+
+    def logits(self, features: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """psi(phi(x)), plus the projection head's <embed(y), phi(x)> for a conditional D."""
+        logits = self.net[-1](features).squeeze(1)
+        return logits if self.projection is None else logits + self.projection(features, labels)
+
+    def class_logits(self, features: torch.Tensor) -> torch.Tensor:
+        """The auxiliary classifier's logits of phi(x), one row of `num_classes` per image."""
+        return self.classifier(features)
 
 
 class MLPDiscriminator(Discriminator):
@@ -120,7 +131,6 @@ class MLPDiscriminator(Discriminator):
         num_classes: int | None = None,
         aux_classifier: bool = False,
     ) -> None:
-        super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = IMAGE_PIXELS
         for size, p in zip(hidden, dropout, strict=True):
@@ -129,7 +139,7 @@ class MLPDiscriminator(Discriminator):
                 layers.append(nn.Dropout(p))
             width = size
         layers.append(nn.Linear(width, 1))
-        self._assemble(nn.Sequential(*layers), width, spectral_norm, num_classes, aux_classifier)
+        super().__init__(nn.Sequential(*layers), width, spectral_norm, num_classes, aux_classifier)
 
 
 class DCGANGenerator(nn.Module):
@@ -162,9 +172,11 @@ class DCGANGenerator(nn.Module):
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.num_classes is None:
             return self.net(z)
-        for layer in self.net:
-            z = layer(z, labels) if isinstance(layer, ConditionalBatchNorm2d) else layer(z)
-        return z
+        # The layers by name (one Sequential keeps the checkpoints' parameter names); both BatchNorms read labels.
+        project, to_7x7, norm_7x7, relu_7x7, up_14x14, norm_14x14, relu_14x14, up_28x28, sigmoid = self.net
+        x = relu_7x7(norm_7x7(to_7x7(project(z)), labels))
+        x = relu_14x14(norm_14x14(up_14x14(x), labels))
+        return sigmoid(up_28x28(x))
 
 
 class ConditionalBatchNorm2d(nn.Module):
@@ -200,7 +212,6 @@ class DCGANDiscriminator(Discriminator):
         num_classes: int | None = None,
         aux_classifier: bool = False,
     ) -> None:
-        super().__init__()
         net = nn.Sequential(
             nn.Conv2d(1, channels, kernel_size=4, stride=2, padding=1),
             nn.LeakyReLU(0.2),
@@ -209,4 +220,4 @@ class DCGANDiscriminator(Discriminator):
             nn.Flatten(),
             nn.Linear(2 * channels * 7 * 7, 1),
         )
-        self._assemble(net, 2 * channels * 7 * 7, spectral_norm, num_classes, aux_classifier)
+        super().__init__(net, 2 * channels * 7 * 7, spectral_norm, num_classes, aux_classifier)

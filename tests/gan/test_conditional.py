@@ -121,18 +121,20 @@ def test_the_projection_discriminator_is_psi_of_phi_plus_the_embedding_inner_pro
 @pytest.mark.parametrize("spectral_norm", [False, True])
 @pytest.mark.parametrize("kind", ["mlp", "dcgan"])
 def test_the_auxiliary_classifier_reads_phi_and_leaves_d_logits_as_they_are(kind, spectral_norm):
-    """ACGAN's head: class logits = Linear(phi(x)), returned beside D's unchanged logits; not normalized."""
+    """ACGAN's head: class logits = Linear(phi(x)), beside D's unchanged logits of the same phi; not normalized."""
     if kind == "mlp":
         discriminator = MLPDiscriminator([16, 8], [0.0, 0.0], spectral_norm, num_classes=10, aux_classifier=True)
     else:
         discriminator = DCGANDiscriminator(4, spectral_norm, num_classes=10, aux_classifier=True)
     discriminator.eval()
     images = torch.rand(len(LABELS), 1, 28, 28)
-    logits, classes = discriminator(images, LABELS, classes=True)
+    phi = discriminator.features(images)
+    logits, classes = discriminator.logits(phi, LABELS), discriminator.class_logits(phi)
     torch.testing.assert_close(logits, discriminator(images, LABELS))
     features = images
     for layer in discriminator.net[:-1]:
         features = layer(features)
+    torch.testing.assert_close(phi, features)
     torch.testing.assert_close(classes, features @ discriminator.classifier.weight.T + discriminator.classifier.bias)
     assert classes.shape == (len(LABELS), 10) and not hasattr(discriminator.classifier, "parametrizations")
     with pytest.raises(ValueError, match="aux_classifier needs a conditional discriminator"):
