@@ -36,7 +36,7 @@ from torchvision import transforms
 from torchvision.datasets import MNIST
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gan_lightning.core.cli import project_config  # noqa: E402
+from gan_lightning.cli.entry import project_config  # noqa: E402
 from gan_lightning.train import train  # noqa: E402
 
 BATCH = 32

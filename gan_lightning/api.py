@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_lightning.core.cli import project_config
-from gan_lightning.core.data import load_mnist, to_unit
-from gan_lightning.core.generators import TrainedGenerator, load_trained_generator
+from gan_lightning.artifacts.loading import TrainedGenerator, load_trained_generator
+from gan_lightning.cli.entry import project_config
 from gan_lightning.core.paths import train_runs
+from gan_lightning.data.mnist import load_mnist, to_unit
 from gan_lightning.gan.sampling import asked_digits, generate
 from gan_lightning.quality.classifier import load_classifier
 from gan_lightning.quality.metrics import QualityMetrics, score_sets

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from gan_lightning.core.cli import exit_on_user_error, project_config
-from gan_lightning.core.data import load_mnist, to_unit
+from gan_lightning.cli.entry import exit_on_user_error, project_config
+from gan_lightning.data.mnist import load_mnist, to_unit
 from gan_lightning.quality.classifier import load_classifier
 from gan_lightning.quality.metrics import QualityMetrics, score_sets
 from gan_lightning.quality.prdc import NAMES

@@ -9,7 +9,7 @@ into paths.cache_dir and used with `classifier=<that file>`. A second judge, bui
 import argparse
 import logging
 
-from gan_lightning.core.cli import exit_on_user_error, project_config
+from gan_lightning.cli.entry import exit_on_user_error, project_config
 from gan_lightning.quality.classifier import ARCHITECTURES, save_classifier, train_classifier
 
 

@@ -18,16 +18,16 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from gan_lightning.artifacts.checkpoints import load_gan
+from gan_lightning.artifacts.exported import is_export
+from gan_lightning.artifacts.loading import load_trained_generator
 from gan_lightning.checks import check_config
-from gan_lightning.core.checkpoints import load_gan
-from gan_lightning.core.cli import entry_point
-from gan_lightning.core.data import MNISTDataModule, to_unit
+from gan_lightning.cli.entry import entry_point
 from gan_lightning.core.errors import ConfigError
-from gan_lightning.core.exported import is_export
-from gan_lightning.core.generators import load_trained_generator
-from gan_lightning.core.images import fixed_noise, generator_grid, save_png
-from gan_lightning.core.labels import grid_labels
 from gan_lightning.core.paths import resolve_ckpt_path, train_runs
+from gan_lightning.data.images import fixed_noise, generator_grid, save_png
+from gan_lightning.data.labels import grid_labels
+from gan_lightning.data.mnist import MNISTDataModule, to_unit
 from gan_lightning.gan.generator_only import GeneratorOnly
 from gan_lightning.gan.sampling import digit_labels, generate
 from gan_lightning.quality.classifier import load_classifier

@@ -14,13 +14,13 @@ import torch
 import yaml
 from omegaconf import DictConfig
 
+from gan_lightning.artifacts.checkpoints import TrainedGAN, load_gan, read_checkpoint
+from gan_lightning.artifacts.exported import write_export
 from gan_lightning.checks import check_config
-from gan_lightning.core.checkpoints import TrainedGAN, load_gan, read_checkpoint
-from gan_lightning.core.cli import entry_point
-from gan_lightning.core.exported import write_export
-from gan_lightning.core.images import image_grid, save_png
-from gan_lightning.core.labels import grid_labels
+from gan_lightning.cli.entry import entry_point
 from gan_lightning.core.paths import output_path, train_runs
+from gan_lightning.data.images import image_grid, save_png
+from gan_lightning.data.labels import grid_labels
 from gan_lightning.gan.sampling import generate
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,12 @@ import torch
 from omegaconf import DictConfig
 from PIL import Image
 
+from gan_lightning.artifacts.loading import TrainedGenerator, load_trained_generator
 from gan_lightning.checks import check_config
-from gan_lightning.core.cli import entry_point
+from gan_lightning.cli.entry import entry_point
 from gan_lightning.core.errors import ConfigError
-from gan_lightning.core.generators import TrainedGenerator, load_trained_generator
-from gan_lightning.core.labels import conditioned
 from gan_lightning.core.paths import output_path, train_runs
+from gan_lightning.data.labels import conditioned
 from gan_lightning.quality.classifier import load_classifier
 
 matplotlib.use("Agg")  # files only, no display

@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from omegaconf import DictConfig
 
+from gan_lightning.artifacts.loading import load_trained_generator
 from gan_lightning.checks import check_config
-from gan_lightning.core.cli import entry_point
-from gan_lightning.core.generators import load_trained_generator
-from gan_lightning.core.images import image_grid, save_png
+from gan_lightning.cli.entry import entry_point
 from gan_lightning.core.paths import output_path, train_runs
+from gan_lightning.data.images import image_grid, save_png
 from gan_lightning.gan.sampling import asked_digits, generate
 
 log = logging.getLogger(__name__)

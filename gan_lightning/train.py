@@ -15,10 +15,10 @@ from omegaconf import DictConfig
 
 from gan_lightning.callbacks import LastValidation
 from gan_lightning.checks import check_config
-from gan_lightning.core.cli import entry_point
-from gan_lightning.core.config_tree import show_config
-from gan_lightning.core.resolvers import in_multirun
-from gan_lightning.core.tracking import close
+from gan_lightning.cli.config_tree import show_config
+from gan_lightning.cli.entry import entry_point
+from gan_lightning.cli.resolvers import in_multirun
+from gan_lightning.loggers.handoff import close
 from gan_lightning.quality.classifier import weights_hash
 from gan_lightning.runs.assembly import build_model, build_trainer
 from gan_lightning.runs.results import evaluate_final_weights, report_to_loggers

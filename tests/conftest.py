@@ -7,7 +7,7 @@ import pytest
 import torch
 from omegaconf import DictConfig
 
-from gan_lightning.core.resolvers import register_resolvers
+from gan_lightning.cli.resolvers import register_resolvers
 from tests.helpers import compose_train, tiny_overrides, write_mnist
 
 if os.environ.get("PYTEST_XDIST_WORKER"):

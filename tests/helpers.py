@@ -12,10 +12,10 @@ import pytorch_lightning as pl
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from gan_lightning.core.checkpoints import read_checkpoint
+from gan_lightning.artifacts.checkpoints import read_checkpoint
+from gan_lightning.cli.resolvers import register_resolvers
 from gan_lightning.core.iterations import completed_iterations
 from gan_lightning.core.paths import CONF_DIR, PROJECT_ROOT
-from gan_lightning.core.resolvers import register_resolvers
 
 TRAIN_IMAGES, TEST_IMAGES, VAL_IMAGES = 320, 64, 64
 

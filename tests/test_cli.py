@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from gan_lightning.core.help import COMMANDS
+from gan_lightning.cli.help import COMMANDS
 from gan_lightning.core.paths import CONF_DIR, PROJECT_ROOT
 from gan_lightning.train import main as train_main
 from tests.helpers import cli_overrides, run_main_in_process, run_module

@@ -13,7 +13,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from gan_lightning import load_generator
 from gan_lightning.core.curves import tag as curve
-from gan_lightning.core.data import load_mnist
+from gan_lightning.data.mnist import load_mnist
 from gan_lightning.evaluate import main as evaluate_main
 from gan_lightning.interpolate import latent_walks, walk
 from gan_lightning.interpolate import main as interpolate_main

@@ -10,7 +10,7 @@ from hydra.errors import MissingConfigException
 from hydra.utils import instantiate
 
 from gan_lightning.checks import check_config
-from gan_lightning.core.cli import project_config, user_error
+from gan_lightning.cli.entry import project_config, user_error
 from gan_lightning.core.errors import ConfigError
 from gan_lightning.core.paths import PROJECT_ROOT, run_folder
 from tests.helpers import CONF_DIR, compose_train

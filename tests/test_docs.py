@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gan_lightning.core.command_line import command_line_error
-from gan_lightning.core.help import COMMANDS
+from gan_lightning.cli.command_line import command_line_error
+from gan_lightning.cli.help import COMMANDS
 from gan_lightning.core.paths import PROJECT_ROOT
 from gan_lightning.quality.classifier import SHIPPED_SHA256
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan_lightning.core.checkpoints import CheckpointError, load_gan, read_checkpoint
+from gan_lightning.artifacts.checkpoints import CheckpointError, load_gan, read_checkpoint
 from gan_lightning.train import train
 from tests.helpers import checkpoint_iteration, compose_train, run_main_in_process, run_module, tiny_overrides
 

@@ -10,8 +10,8 @@ import torch
 from safetensors.torch import load_file
 
 from gan_lightning import load_generator, score
-from gan_lightning.core.checkpoints import read_checkpoint
-from gan_lightning.core.data import load_mnist, to_unit
+from gan_lightning.artifacts.checkpoints import read_checkpoint
+from gan_lightning.data.mnist import load_mnist, to_unit
 from gan_lightning.export import main as export_main
 from gan_lightning.interpolate import main as interpolate_main
 from gan_lightning.sample import main as sample_main

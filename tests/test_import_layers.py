@@ -19,6 +19,8 @@ def test_the_layers_are_the_documented_ones():
     assert [layer(m) for m in wings] == ["core", "gan", "quality"]
     assert layer("gan_lightning.callbacks.sample_grid") == "callbacks"
     assert layer("gan_lightning.runs.assembly") == "runs"
+    support = ("gan_lightning.data.mnist", "gan_lightning.cli.entry", "gan_lightning.artifacts.checkpoints")
+    assert [layer(m) for m in support] == ["data", "cli", "artifacts"]
     assert {layer(m) for m in ("gan_lightning.train", "gan_lightning.checks", "hydra_plugins.x.y")} == {"entry"}
     edges = import_layers.graph()
     assert "gan_lightning.runs.assembly" in edges["gan_lightning.train"]  # the graph does see the real imports

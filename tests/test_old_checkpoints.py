@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gan_lightning.core.checkpoints import load_gan, read_checkpoint
+from gan_lightning.artifacts.checkpoints import load_gan, read_checkpoint
 from gan_lightning.gan.sampling import generate
 from gan_lightning.sample import main as sample_main
 from gan_lightning.train import train

@@ -11,7 +11,7 @@ import pytorch_lightning as pl
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan_lightning.core.checkpoints import CheckpointError, read_checkpoint, resolve_ckpt_path
+from gan_lightning.artifacts.checkpoints import CheckpointError, read_checkpoint, resolve_ckpt_path
 from gan_lightning.core.curves import tag as curve
 from gan_lightning.core.errors import ConfigError, DataError, NonFiniteLossError
 from gan_lightning.train import train

@@ -7,10 +7,10 @@ import threading
 import pytest
 
 from gan_lightning import checks
-from gan_lightning.core.checkpoints import read_checkpoint
+from gan_lightning.artifacts.checkpoints import read_checkpoint
 from gan_lightning.core.curves import tag as curve
 from gan_lightning.core.errors import ConfigError, NonFiniteLossError
-from gan_lightning.core.tracking import RUNS_KEY
+from gan_lightning.loggers.handoff import RUNS_KEY
 from gan_lightning.train import train
 from tests.test_train import tensorboard_events
 from tests.tracking_records import mlflow_runs, wandb_runs

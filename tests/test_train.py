@@ -8,8 +8,8 @@ import pytorch_lightning as pl
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from gan_lightning.artifacts.checkpoints import read_checkpoint
 from gan_lightning.callbacks import ComputeClock
-from gan_lightning.core.checkpoints import read_checkpoint
 from gan_lightning.core.curves import tag as curve
 from gan_lightning.quality.classifier import load_classifier, save_classifier, weights_hash
 from gan_lightning.train import train

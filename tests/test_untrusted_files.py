@@ -15,7 +15,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from gan_lightning.core.checkpoints import (
+from gan_lightning.artifacts.checkpoints import (
     ALLOWED_TARGETS,
     CONFIG_KEY,
     CheckpointError,

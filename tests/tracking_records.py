@@ -5,7 +5,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from gan_lightning.core.trackers import wandb_records
+from gan_lightning.loggers.continued import wandb_records
 
 
 class WandbRun:

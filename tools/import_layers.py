@@ -3,9 +3,10 @@
     python tools/import_layers.py        # prints every violation; exit status 1 if there is one
 
 Layers, top to bottom: the entry points (modules at the top of gan_lightning/, and hydra_plugins/) > runs (a
-training run's machinery) > callbacks > the wings gan / quality / sweeps > core. An import goes down or stays in
-its own layer; the wings do not import each other; no module reaches itself through a chain of imports (a
-circle), counting the imports inside functions too.
+training run's machinery) > callbacks > the wings gan / quality / sweeps > the support data / cli / artifacts /
+loggers > the base, core (errors, paths, iterations, curves). An import goes down or stays in its own layer;
+the wings do not import each other; no module reaches itself through a chain of imports (a circle), counting
+the imports inside functions too.
 """
 
 import argparse
@@ -17,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("gan_lightning", "hydra_plugins")
 WINGS = ("gan", "quality", "sweeps")
-RANK = {"core": 0, **dict.fromkeys(WINGS, 1), "callbacks": 2, "runs": 3, "entry": 4}
+SUPPORT = ("data", "cli", "artifacts", "loggers")
+RANK = {"core": 0, **dict.fromkeys(SUPPORT, 1), **dict.fromkeys(WINGS, 2), "callbacks": 3, "runs": 4, "entry": 5}
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

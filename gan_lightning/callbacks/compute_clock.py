@@ -10,9 +10,9 @@ import pytorch_lightning as pl
 
 from gan_lightning.core.curves import tag
 from gan_lightning.core.iterations import completed_iterations, is_logging_iteration
-from gan_lightning.core.labels import split_batch
-from gan_lightning.core.tracking import log_iteration
+from gan_lightning.data.labels import split_batch
 from gan_lightning.gan.protocol import GANModule
+from gan_lightning.loggers.handoff import log_iteration
 
 log = logging.getLogger(__name__)
 

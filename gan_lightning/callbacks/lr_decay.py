@@ -10,8 +10,8 @@ import pytorch_lightning as pl
 from gan_lightning.callbacks.compute_clock import ComputeClock
 from gan_lightning.core.curves import tag
 from gan_lightning.core.iterations import is_logging_iteration
-from gan_lightning.core.tracking import log_iteration
 from gan_lightning.gan.protocol import GANModule
+from gan_lightning.loggers.handoff import log_iteration
 
 
 class LearningRateDecay(pl.Callback):

@@ -3,7 +3,7 @@
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
-from gan_lightning.core.checkpoints import CONFIG_KEY
+from gan_lightning.artifacts.checkpoints import CONFIG_KEY
 
 
 class StoreConfig(pl.Callback):

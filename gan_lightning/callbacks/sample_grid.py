@@ -6,10 +6,10 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
-from gan_lightning.core.images import fixed_noise, generator_grid, save_png
-from gan_lightning.core.labels import grid_labels
-from gan_lightning.core.tracking import log_image
+from gan_lightning.data.images import fixed_noise, generator_grid, save_png
+from gan_lightning.data.labels import grid_labels
 from gan_lightning.gan.protocol import GANModule
+from gan_lightning.loggers.handoff import log_image
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 import pytorch_lightning as pl
 
-from gan_lightning.core.labels import Batch, split_batch
+from gan_lightning.data.labels import Batch, split_batch
 from gan_lightning.gan.protocol import GANModule
 from gan_lightning.quality.classifier import load_classifier
 from gan_lightning.quality.metrics import QualityMetrics

@@ -2,8 +2,8 @@
 
 import pytorch_lightning as pl
 
-from gan_lightning.core.trackers import HISTORY_KEY, ScalarHistory
-from gan_lightning.core.tracking import RUNS_KEY, run_id
+from gan_lightning.loggers.continued import HISTORY_KEY, ScalarHistory
+from gan_lightning.loggers.handoff import RUNS_KEY, run_id
 
 
 class TrackingRuns(pl.Callback):

@@ -1,2 +1,2 @@
-"""Support for every layer above: paths, resolvers, the command-line wrapper, data, checkpoints, errors,
-iteration counting, curve names, images and the printed config tree. Imports nothing above it."""
+"""The base every layer may use: errors, paths (folders, `ckpt_path` lookup), iteration counting and the curves'
+names. Imports nothing of the project above it."""

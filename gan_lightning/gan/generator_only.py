@@ -4,7 +4,7 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from gan_lightning.core.labels import Batch, conditioned, split_batch
+from gan_lightning.data.labels import Batch, conditioned, split_batch
 
 
 class GeneratorOnly(pl.LightningModule):

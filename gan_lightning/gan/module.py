@@ -16,12 +16,12 @@ from torchmetrics.classification import BinaryAccuracy
 
 from gan_lightning.core import curves
 from gan_lightning.core.iterations import completed_iterations, is_logging_iteration
-from gan_lightning.core.labels import Batch, chunk_labels, conditioned, split_batch
-from gan_lightning.core.tracking import log_iteration
+from gan_lightning.data.labels import Batch, chunk_labels, conditioned, split_batch
 from gan_lightning.gan.augment import augmentation
 from gan_lightning.gan.ema import EMAGenerator
 from gan_lightning.gan.losses import Objective
 from gan_lightning.gan.penalties import Penalties
+from gan_lightning.loggers.handoff import log_iteration
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 

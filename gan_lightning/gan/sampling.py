@@ -3,9 +3,9 @@
 import numpy as np
 import torch
 
+from gan_lightning.artifacts.loading import TrainedGenerator
 from gan_lightning.core.errors import ConfigError
-from gan_lightning.core.generators import TrainedGenerator
-from gan_lightning.core.labels import DIGITS, conditioned
+from gan_lightning.data.labels import DIGITS, conditioned
 
 
 def truncated_normal(n: int, latent_dim: int, stream: torch.Generator, truncation: float | None) -> torch.Tensor:

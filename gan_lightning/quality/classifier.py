@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from gan_lightning.core.data import load_mnist, to_unit
 from gan_lightning.core.errors import GANError, describe
+from gan_lightning.data.mnist import load_mnist, to_unit
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ The pictures of these results are drawn by quality/plots.py.
 
 import torch
 
-from gan_lightning.core.labels import DIGITS
+from gan_lightning.data.labels import DIGITS
 from gan_lightning.quality.prdc import precision_recall_density_coverage
 
 

@@ -14,7 +14,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
-from gan_lightning.core.labels import DIGITS
+from gan_lightning.data.labels import DIGITS
 from gan_lightning.quality.classifier import MNISTClassifier
 from gan_lightning.quality.prdc import PrecisionRecallDensityCoverage
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import matplotlib
 import torch
 
-from gan_lightning.core.images import image_grid, save_png
+from gan_lightning.data.images import image_grid, save_png
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402

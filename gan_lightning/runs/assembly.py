@@ -6,10 +6,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from gan_lightning.callbacks import StoreConfig, TrackingRuns
 from gan_lightning.core.iterations import optimizer_steps
-from gan_lightning.core.trackers import ContinuedRun, ScalarHistory
-from gan_lightning.core.tracking import keep_logged_before, log_params, resume_arguments
 from gan_lightning.gan.dropout import use_fast_dropout
 from gan_lightning.gan.module import GAN
+from gan_lightning.loggers.continued import ContinuedRun, ScalarHistory
+from gan_lightning.loggers.handoff import keep_logged_before, log_params, resume_arguments
 from gan_lightning.runs.resume import Resume
 
 

@@ -4,8 +4,8 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig
 
 from gan_lightning.callbacks import LastValidation
-from gan_lightning.core.tracking import log_final
 from gan_lightning.gan.module import GAN
+from gan_lightning.loggers.handoff import log_final
 
 
 def hparams_row(cfg: DictConfig) -> dict[str, object]:

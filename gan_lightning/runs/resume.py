@@ -6,12 +6,12 @@ from typing import NamedTuple
 
 from omegaconf import DictConfig
 
-from gan_lightning.core.checkpoints import check_compatible, read_checkpoint
+from gan_lightning.artifacts.checkpoints import check_compatible, read_checkpoint
 from gan_lightning.core.iterations import completed_iterations
 from gan_lightning.core.paths import resolve_ckpt_path, train_runs
-from gan_lightning.core.trackers import HISTORY_KEY
-from gan_lightning.core.tracking import RUNS_KEY
 from gan_lightning.gan.module import GAN
+from gan_lightning.loggers.continued import HISTORY_KEY
+from gan_lightning.loggers.handoff import RUNS_KEY
 
 log = logging.getLogger(__name__)
 

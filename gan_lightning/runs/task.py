@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 from omegaconf import DictConfig
 
+from gan_lightning.cli.resolvers import in_multirun
 from gan_lightning.core.errors import ConfigError
-from gan_lightning.core.resolvers import in_multirun
 
 log = logging.getLogger(__name__)
 

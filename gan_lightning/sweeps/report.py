@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hydra.experimental.callback import Callback
 
-from gan_lightning.core.resolvers import in_multirun
+from gan_lightning.cli.resolvers import in_multirun
 from gan_lightning.sweeps.jobs import Job, read_jobs
 from gan_lightning.sweeps.plots import plot_curves, plot_samples
 from gan_lightning.sweeps.statistics import comparisons, group_stats

@@ -7,7 +7,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from gan_lightning.core.iterations import completed_iterations
-from gan_lightning.core.tracking import log_iteration
+from gan_lightning.loggers.handoff import log_iteration
 
 BATCHES = 8  # per epoch
 

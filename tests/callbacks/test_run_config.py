@@ -2,8 +2,8 @@
 
 from omegaconf import OmegaConf
 
+from gan_lightning.artifacts.checkpoints import CONFIG_KEY
 from gan_lightning.callbacks import StoreConfig
-from gan_lightning.core.checkpoints import CONFIG_KEY
 
 
 def test_the_resolved_config_is_stored_as_plain_containers():

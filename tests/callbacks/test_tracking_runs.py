@@ -5,8 +5,8 @@ from types import SimpleNamespace
 from pytorch_lightning.loggers import CSVLogger
 
 from gan_lightning.callbacks import TrackingRuns
-from gan_lightning.core.trackers import HISTORY_KEY, ScalarHistory
-from gan_lightning.core.tracking import RUNS_KEY
+from gan_lightning.loggers.continued import HISTORY_KEY, ScalarHistory
+from gan_lightning.loggers.handoff import RUNS_KEY
 
 
 def test_a_checkpoint_finds_the_loggers_on_disk_and_carries_the_scalar_history(tmp_path):

@@ -6,7 +6,7 @@ import torch
 from hydra.utils import instantiate
 from torch import nn
 
-from gan_lightning.core.labels import digit_rows
+from gan_lightning.data.labels import digit_rows
 from gan_lightning.gan.nets import (
     ConditionalBatchNorm2d,
     DCGANDiscriminator,

@@ -13,8 +13,8 @@ from hydra.utils import instantiate
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch import nn
 
+from gan_lightning.artifacts.checkpoints import CheckpointError, check_compatible, load_gan, read_checkpoint
 from gan_lightning.checks import check_config
-from gan_lightning.core.checkpoints import CheckpointError, check_compatible, load_gan, read_checkpoint
 from gan_lightning.core.curves import tag as curve
 from gan_lightning.core.errors import ConfigError
 from gan_lightning.gan.losses import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein

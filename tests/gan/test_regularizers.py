@@ -6,8 +6,8 @@ import torch
 from hydra.utils import instantiate
 from torch import nn
 
+from gan_lightning.artifacts.checkpoints import read_checkpoint
 from gan_lightning.checks import check_config
-from gan_lightning.core.checkpoints import read_checkpoint
 from gan_lightning.core.curves import tag as curve
 from gan_lightning.core.errors import ConfigError
 from gan_lightning.gan.augment import AdaptiveAugment, DiffAugment, brightness, contrast, cutout, translation

@@ -7,7 +7,7 @@ import torch
 
 from gan_lightning.calibrate import reference_sets
 from gan_lightning.classifier import main
-from gan_lightning.core.data import load_mnist, to_unit
+from gan_lightning.data.mnist import load_mnist, to_unit
 from gan_lightning.quality.classifier import (
     ClassifierError,
     MLPClassifier,

@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from rich.console import Console
 
-from gan_lightning.core.help import chosen_groups
+from gan_lightning.cli.help import chosen_groups
 from gan_lightning.core.paths import CONF_DIR
 
 FIRST = ("data", "model", "loss", "optimizer", "trainer", "callbacks", "logger", "paths")

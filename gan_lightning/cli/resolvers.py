@@ -7,8 +7,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from gan_lightning.core.labels import DIGITS
 from gan_lightning.core.paths import PROJECT_ROOT, run_folder
+from gan_lightning.data.labels import DIGITS
 
 MAX_RUN_NAME = 150  # characters: a folder name (each job has its own folder, so a cut name stays apart)
 

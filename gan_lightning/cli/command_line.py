@@ -18,9 +18,9 @@ from hydra.errors import HydraException, MissingConfigException
 from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 
-from gan_lightning.core.help import help_page
+from gan_lightning.cli.help import help_page
+from gan_lightning.cli.resolvers import register_resolvers
 from gan_lightning.core.paths import CONF_DIR
-from gan_lightning.core.resolvers import register_resolvers
 
 ENUMERABLE_SWEEPS = (ValueType.CHOICE_SWEEP, ValueType.SIMPLE_CHOICE_SWEEP, ValueType.RANGE_SWEEP)
 REQUIRED_EXAMPLES = {"ckpt_path": "ckpt_path=last (the newest run's last checkpoint), best, or a run folder"}

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from torch import nn
 
-from gan_lightning.core.checkpoints import load_gan
-from gan_lightning.core.exported import is_export, read_export
+from gan_lightning.artifacts.checkpoints import load_gan
+from gan_lightning.artifacts.exported import is_export, read_export
 from gan_lightning.core.paths import resolve_ckpt_path
 
 

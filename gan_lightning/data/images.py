@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torchvision.utils import make_grid, save_image
 
-from gan_lightning.core.labels import conditioned
+from gan_lightning.data.labels import conditioned
 
 
 def image_grid(images: torch.Tensor, cols: int = 8) -> torch.Tensor:

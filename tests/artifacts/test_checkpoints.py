@@ -10,8 +10,7 @@ import pytest
 import torch
 from hydra.utils import get_class, instantiate
 
-from gan_lightning.callbacks import RandomStreams
-from gan_lightning.core.checkpoints import (
+from gan_lightning.artifacts.checkpoints import (
     ALLOWED_TARGETS,
     CONFIG_KEY,
     RENAMED_TARGETS,
@@ -24,6 +23,7 @@ from gan_lightning.core.checkpoints import (
     resolve_ckpt_path,
     upgrade_legacy_config,
 )
+from gan_lightning.callbacks import RandomStreams
 from tests.helpers import CHECKPOINT_V0_1
 
 LEGACY = CHECKPOINT_V0_1
@@ -93,7 +93,7 @@ def test_renamed_classes_are_read_under_their_current_names_at_any_depth():
         "objective": {"_target_": "gan_lightning.gan.losses.Hinge"},
         "augment": ["translation"],
     }
-    assert upgraded["data"] == {"_target_": "gan_lightning.core.data.MNISTDataModule"}
+    assert upgraded["data"] == {"_target_": "gan_lightning.data.mnist.MNISTDataModule"}
     assert upgraded["callbacks"] == legacy["callbacks"]  # names that did not move stay
 
 
@@ -298,3 +298,12 @@ def test_load_gan_asks_for_the_training_checkpoint_of_an_exported_folder(tmp_pat
         f"{tmp_path} is an exported generator (G only): this needs the training checkpoint it was exported from; "
         "sample, interpolate and evaluate read exports"
     )
+
+
+def test_a_stored_config_may_name_the_classes_the_projects_configs_name_and_the_supported_optimizers():
+    """The allowed set comes from conf/ (no list of higher layers' classes in this module), less Hydra's own
+    settings and the search samplers, which no checkpoint stores."""
+    assert {"gan_lightning.gan.module.GAN", "gan_lightning.callbacks.SampleGrid", "torch.optim.SGD"} <= ALLOWED_TARGETS
+    assert "gan_lightning.loggers.continued.WandbLogger" in ALLOWED_TARGETS  # conf/logger/wandb.yaml
+    hydra_only = {"gan_lightning.sweeps.report.SweepSummaryCallback", "optuna.samplers.TPESampler"}
+    assert not hydra_only & ALLOWED_TARGETS

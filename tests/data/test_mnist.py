@@ -11,7 +11,8 @@ from torch.utils.data import RandomSampler
 from torchvision.datasets import MNIST
 
 from gan_lightning.checks import check_config
-from gan_lightning.core.data import (
+from gan_lightning.core.errors import ConfigError, DataError
+from gan_lightning.data.mnist import (
     DATA_DIR_VARIABLE,
     RAW_FILES,
     EpochOrder,
@@ -20,7 +21,6 @@ from gan_lightning.core.data import (
     keep_batch,
     load_mnist,
 )
-from gan_lightning.core.errors import ConfigError, DataError
 from tests.helpers import TEST_IMAGES, TRAIN_IMAGES, datamodule, write_mnist
 
 

@@ -11,10 +11,10 @@ from hydra.errors import InstantiationException
 from omegaconf import DictConfig
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from gan_lightning.core.command_line import check_command_line
+from gan_lightning.cli.command_line import check_command_line
+from gan_lightning.cli.resolvers import in_multirun, register_resolvers
 from gan_lightning.core.errors import GANError
 from gan_lightning.core.paths import CONF_DIR
-from gan_lightning.core.resolvers import in_multirun, register_resolvers
 
 log = logging.getLogger(__name__)
 

@@ -13,52 +13,32 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
+import yaml
 from hydra.utils import instantiate
 
+from gan_lightning.artifacts.exported import is_export
 from gan_lightning.core.errors import describe
-from gan_lightning.core.exported import is_export
 from gan_lightning.core.iterations import completed_iterations
-from gan_lightning.core.paths import PROJECT_ROOT, CheckpointError, resolve_ckpt_path
+from gan_lightning.core.paths import CONF_DIR, PROJECT_ROOT, CheckpointError, resolve_ckpt_path
 
 CONFIG_KEY = "gan_lightning_config"
 
-# What a stored config may name: the project's own pieces, the optimizers it supports, and the Lightning
-# classes its configs use. Anything else (os.system, subprocess.run, builtins.exec, ...) is refused.
-ALLOWED_TARGETS = frozenset(
-    {
-        "gan_lightning.gan.module.GAN",
-        "gan_lightning.gan.nets.MLPGenerator",
-        "gan_lightning.gan.nets.MLPDiscriminator",
-        "gan_lightning.gan.nets.DCGANGenerator",
-        "gan_lightning.gan.nets.DCGANDiscriminator",
-        "gan_lightning.gan.losses.Minimax",
-        "gan_lightning.gan.losses.NonSaturating",
-        "gan_lightning.gan.losses.LeastSquares",
-        "gan_lightning.gan.losses.Hinge",
-        "gan_lightning.gan.losses.Wasserstein",
-        "gan_lightning.core.data.MNISTDataModule",
-        "gan_lightning.callbacks.IterationCheckpoint",
-        "gan_lightning.callbacks.IterationProgressBar",
-        "gan_lightning.callbacks.SampleGrid",
-        "gan_lightning.callbacks.SampleQuality",
-        "gan_lightning.callbacks.RandomStreams",
-        "gan_lightning.callbacks.FiniteLossGuard",
-        "gan_lightning.callbacks.TensorBoardLayout",
-        "gan_lightning.callbacks.ComputeClock",
-        "gan_lightning.callbacks.LearningRateDecay",
-        "torch.optim.Adam",
-        "torch.optim.AdamW",
-        "torch.optim.SGD",
-        "torch.optim.RMSprop",
-        "pytorch_lightning.Trainer",
-        "pytorch_lightning.loggers.TensorBoardLogger",
-        "pytorch_lightning.loggers.CSVLogger",
-        "pytorch_lightning.loggers.WandbLogger",
-        "pytorch_lightning.loggers.MLFlowLogger",
-        "gan_lightning.core.trackers.WandbLogger",
-        "gan_lightning.core.trackers.MLFlowLogger",
-    }
-)
+# What a stored config may name: every class the project's own configs name (conf/, less Hydra's settings and the
+# search samplers, which no checkpoint holds), and the optimizers it supports. Anything else (os.system,
+# subprocess.run, builtins.exec, ...) is refused.
+OPTIMIZERS = frozenset({"torch.optim.Adam", "torch.optim.AdamW", "torch.optim.SGD", "torch.optim.RMSprop"})
+NOT_STORED = ("hydra", "hparams_search")
+
+
+def configured_targets(conf_dir: Path = CONF_DIR) -> frozenset[str]:
+    """Every `_target_` in the project's config files, less those of NOT_STORED."""
+    targets = set()
+    for path in conf_dir.rglob("*.yaml"):
+        if path.relative_to(conf_dir).parts[0] not in NOT_STORED:
+            targets.update(config_targets(yaml.safe_load(path.read_text()) or {}))
+    return frozenset(targets)
+
+
 # The one table of renamed classes: what checkpoints written before the package had its wings (versions 0.1
 # and 0.2) name, and what those classes are called now. Stored configs are read through it, then checked.
 RENAMED_TARGETS = {
@@ -67,7 +47,11 @@ RENAMED_TARGETS = {
         "nets": ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator"],
         "losses": ["Minimax", "NonSaturating", "LeastSquares", "Hinge", "Wasserstein"],
     }.items() for name in names},
-    "gan_lightning.data.MNISTDataModule": "gan_lightning.core.data.MNISTDataModule",
+    "gan_lightning.data.MNISTDataModule": "gan_lightning.data.mnist.MNISTDataModule",
+    "gan_lightning.core.data.MNISTDataModule": "gan_lightning.data.mnist.MNISTDataModule",  # before core/ split
+    # Lightning's own W&B and MLflow loggers, before the project's continued runs
+    "pytorch_lightning.loggers.WandbLogger": "gan_lightning.loggers.continued.WandbLogger",
+    "pytorch_lightning.loggers.MLFlowLogger": "gan_lightning.loggers.continued.MLFlowLogger",
 }  # fmt: skip
 
 
@@ -82,6 +66,9 @@ def config_targets(node: object) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from config_targets(item)
+
+
+ALLOWED_TARGETS = configured_targets() | OPTIMIZERS
 
 
 def check_targets(config: dict, path: str | Path) -> None:

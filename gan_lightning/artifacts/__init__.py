@@ -1,0 +1,1 @@
+"""What runs leave for others: checkpoints (read safely), exported generators, and loading either."""
