@@ -47,11 +47,11 @@ def test_unknown_option_is_one_line_with_the_options_and_the_nearest(tmp_path):
         ("lossy=minimax", "error: lossy is not a key of the config: did you mean loss?"),
         ("trainer.gradient_clip_val=1", "error: trainer.gradient_clip_val is an argument of "
          "pytorch_lightning.Trainer that the config does not set: add it as +trainer.gradient_clip_val=..."),
-        ("experiment=minimax_vs_nonsaturating", "error: experiment=minimax_vs_nonsaturating is a sweep: run it "
-         "with -m (python -m gan_lightning.train -m ...)"),
+        ("experiment=minimax_vs_nonsaturating", "error: experiment=minimax_vs_nonsaturating is not an option of "
+         "experiment; it is sweep=minimax_vs_nonsaturating"),
     ],
 )  # fmt: skip
-def test_a_mistyped_key_or_a_sweep_without_m_is_one_line_naming_the_fix(tmp_path, override, message):
+def test_a_mistyped_key_or_a_sweep_asked_for_as_an_experiment_is_one_line_naming_the_fix(tmp_path, override, message):
     assert run_main_in_process(train_main, override, f"hydra.run.dir={tmp_path / 'run'}") == message
     assert not (tmp_path / "run").exists()
 

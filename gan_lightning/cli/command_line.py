@@ -34,12 +34,12 @@ def check_command_line(config_name: str, argv: list[str]) -> None:
         sys.exit(0)
     if args.hydra_help or args.info or args.shell_completion or args.experimental_rerun:
         return
-    error = command_line_error(config_name, args.overrides, multirun=args.multirun, showing_config=bool(args.cfg))
+    error = command_line_error(config_name, args.overrides, showing_config=bool(args.cfg))
     if error:
         sys.exit(f"error: {error}")
 
 
-def command_line_error(config_name: str, overrides: list[str], multirun: bool, showing_config: bool) -> str | None:
+def command_line_error(config_name: str, overrides: list[str], showing_config: bool) -> str | None:
     """What stops the command's first job from composing or running, in one line; None when nothing does."""
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
@@ -61,9 +61,6 @@ def command_line_error(config_name: str, overrides: list[str], multirun: bool, s
     missing = [key for key, node in flat_nodes(cfg) if not key.startswith("hydra") and node._is_missing()]
     if missing:
         return "; ".join(f"{key} is required: {REQUIRED_EXAMPLES.get(key, f'{key}=...')}" for key in missing)
-    if not multirun and cfg.hydra.sweeper.get("params"):
-        sweep = " ".join(o.input_line for o in parsed if o.key_or_group in ("experiment", "hparams_search"))
-        return f"{sweep or 'this config'} is a sweep: run it with -m (python -m gan_lightning.{config_name} -m ...)"
     return None
 
 
@@ -91,6 +88,9 @@ def unknown_option(message: str, overrides: list[Override]) -> str | None:
     options = sorted(path.stem for path in (CONF_DIR / group).glob("*.yaml"))
     if not options:
         return None
+    elsewhere = sorted(path.parent.name for path in CONF_DIR.glob(f"*/{option}.yaml"))
+    if elsewhere:  # a preset of another group, e.g. a sweep asked for as an experiment
+        return f"{group}={option} is not an option of {group}; it is {elsewhere[0]}={option}"
     near = difflib.get_close_matches(option, options, n=1)
     hint = f"; did you mean {group}={near[0]}?" if near else ""
     return f"{group}={option} is not an option of {group}; its options: {', '.join(options)}{hint}"

@@ -28,7 +28,7 @@ EXAMPLES = {
     "train": [
         "python -m gan_lightning.train loss=minimax iterations=2000",
         "python -m gan_lightning.train experiment=best_10min",
-        "python -m gan_lightning.train -m experiment=minimax_vs_nonsaturating",
+        "python -m gan_lightning.train sweep=minimax_vs_nonsaturating",
     ],
     "evaluate": [
         "python -m gan_lightning.evaluate ckpt_path=last",

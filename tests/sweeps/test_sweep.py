@@ -204,15 +204,26 @@ def sweep_jobs(*overrides: str) -> list[list[str]]:
 
 
 def test_the_tutorial_sweep_composes_six_jobs():
-    jobs = sweep_jobs("experiment=minimax_vs_nonsaturating")
+    jobs = sweep_jobs("sweep=minimax_vs_nonsaturating")
     assert sorted(jobs) == [
         [f"loss={loss}", f"seed={seed}"] for loss in ("minimax", "nonsaturating") for seed in (1, 2, 3)
     ]
 
 
+def test_a_sweep_preset_runs_its_sweep_without_m(mnist_dir, tmp_path):
+    """sweep=<preset> switches Hydra to multirun itself: one job per loss (one seed here), and the summary."""
+    sweep = tmp_path / "sweep"
+    result = run_module(
+        "gan_lightning.train", "sweep=minimax_vs_nonsaturating", "hydra.sweeper.params.seed=1", "iterations=2",
+        *cli_overrides(mnist_dir), "test=false", f"hydra.sweep.dir={sweep}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(row["group"] for row in summary_rows(sweep)) == ["loss=minimax", "loss=nonsaturating"]
+
+
 def test_losses_x_models_sweeps_every_loss_on_every_model():
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=["experiment=losses_x_models"], return_hydra_config=True)
+        cfg = compose("train", overrides=["sweep=losses_x_models"], return_hydra_config=True)
     params = cfg.hydra.sweeper.params
     every = {group: sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")) for group in ("loss", "model")}
     assert {group: sorted(params[group].split(",")) for group in ("loss", "model")} == every
