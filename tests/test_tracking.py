@@ -113,4 +113,6 @@ def test_no_logger_thread_outlives_its_run(make_cfg, outcome):
     else:
         with pytest.raises(NonFiniteLossError):
             train(make_cfg(loggers, "iterations=60", "optimizer.g.lr=1e30", "optimizer.d.lr=1e30"))
-    assert [thread.name for thread in set(threading.enumerate()) - before] == []
+    # tqdm's monitor belongs to the progress bars of the whole process (another test's bar may still be open)
+    started = [thread.name for thread in set(threading.enumerate()) - before if thread.name != "tqdm_monitor"]
+    assert started == []

@@ -15,17 +15,8 @@ from gan_lightning.gan.protocol import GANModule
 log = logging.getLogger(__name__)
 # Lightning's notices that do not apply here: a checkpoint of manual optimization holds the weights after the
 # iteration's updates (what we want), and a resumed run continues in its own, non-empty checkpoint folder.
-NOTICES = ("Using ModelCheckpoint with manual optimization", "Checkpoint directory .* exists and is not empty")
-
-
-def without_notices(hook):
-    def hook_without_notices(*args, **kwargs):
-        with warnings.catch_warnings():
-            for message in NOTICES:
-                warnings.filterwarnings("ignore", message=message)
-            return hook(*args, **kwargs)
-
-    return hook_without_notices
+warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
+warnings.filterwarnings("ignore", message="Checkpoint directory .* exists and is not empty")
 
 
 class IterationCheckpoint(ModelCheckpoint):
@@ -43,14 +34,9 @@ class IterationCheckpoint(ModelCheckpoint):
         self.every_n_iterations = every_n_iterations
         self.gan: GANModule | None = None
 
-    @without_notices
     def setup(self, trainer: pl.Trainer, pl_module: GANModule, stage: str) -> None:
         super().setup(trainer, pl_module, stage)
         self.gan = pl_module
-
-    @without_notices
-    def on_train_batch_end(self, *args, **kwargs) -> None:
-        super().on_train_batch_end(*args, **kwargs)
 
     def format_checkpoint_name(self, metrics: dict, filename: str | None = None, ver=None, prefix=None) -> str:
         iteration = torch.tensor(self.gan.iteration if self.gan is not None else 0)

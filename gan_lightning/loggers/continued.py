@@ -48,10 +48,6 @@ class ScalarHistory(Logger):
     def log_hyperparams(self, params, *args, **kwargs) -> None:
         pass
 
-    def before(self, iteration: int) -> Iterator[tuple[int, dict[str, float]]]:
-        """The rows of the steps before `iteration` (what a checkpoint of that iteration records as logged)."""
-        return ((step, values) for step, values in self.rows if step < iteration)
-
 
 class ContinuedRun:
     """A tracker logger that, resumed, sends the points of `history` it lacks and skips those it holds."""
@@ -61,9 +57,10 @@ class ContinuedRun:
     def held_points(self) -> set[Point]:
         raise NotImplementedError
 
-    def continue_from(self, history: ScalarHistory, iteration: int) -> None:
+    def continue_from(self, history: ScalarHistory) -> None:
+        """`history`: the rows logged before the checkpoint the run resumes from."""
         self.held = frozenset(self.held_points())
-        for step, values in history.before(iteration):
+        for step, values in history.rows:
             self.log_metrics(values, step)  # what it holds is skipped
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:

@@ -54,7 +54,7 @@ def build_loggers(cfg: DictConfig, resume: Resume) -> list:
         for logger in loggers:
             keep_logged_before(logger, resume.iteration)
         for tracker in trackers:
-            tracker.continue_from(history, resume.iteration)
+            tracker.continue_from(history)
     return loggers
 
 
