@@ -31,7 +31,7 @@ def _positive_integer(value: object) -> bool:
 _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("optimizer.g.lr", lambda v: v > 0, "a positive number"),
     ("optimizer.d.lr", lambda v: v > 0, "a positive number"),
-    ("optimizer.d_steps", _positive_integer, "an integer >= 1"),
+    ("d_steps", _positive_integer, "an integer >= 1"),
     ("loss.gp_weight", lambda v: v >= 0, "a number >= 0"),
     ("ema", lambda v: v is None or 0 < v < 1, "null (off) or a decay between 0 and 1, e.g. 0.999"),
     ("r1_gamma", lambda v: v >= 0, "a number >= 0 (0: no R1 penalty)"),
@@ -63,28 +63,37 @@ _RULES: list[tuple[str, Callable[[object], bool], str]] = [
     ("compile_mode", lambda v: v in COMPILE_MODES, "one of " + ", ".join(str(m or "null") for m in COMPILE_MODES)),
     ("trainer.max_epochs", lambda v: v is None or (_integer(v) and (v > 0 or v == -1)), "a positive integer or -1"),
     ("callbacks.sample_grid.rows", _positive_integer, "a positive integer"),
-    # `sample`'s own keys
-    ("n", _positive_integer, "a positive integer"),
-    ("batch_size", _positive_integer, "a positive integer"),
-    ("out", lambda v: str(v).endswith(".npy"), "the name of a .npy file"),
-    ("digit", lambda v: v is None or (_integer(v) and 0 <= v <= 9), "null (a mix) or a digit from 0 to 9"),
-    (
-        "between",
-        lambda v: v is None or (len(v) == 2 and all(_integer(d) and 0 <= d <= 9 for d in v)),
-        "null or two digits from 0 to 9, e.g. [3,8]",
-    ),
-    ("truncation", lambda v: v is None or (not isinstance(v, bool) and v > 0), "null or a radius > 0, e.g. 0.7"),
-    # `interpolate`'s own keys
-    ("steps", lambda v: _integer(v) and v >= 2, "an integer >= 2"),
-    ("picture", lambda v: str(v).endswith(".png"), "the name of a .png file"),
     ("callbacks.sample_grid.cols", _positive_integer, "a positive integer"),
 ]
+_DIGIT = ("digit", lambda v: v is None or (_integer(v) and 0 <= v <= 9), "null (a mix) or a digit from 0 to 9")
+# Each command's own keys, by the config it reads (a key means one thing per command: `out` is sample's
+# .npy file and export's folder).
+_COMMAND_RULES: dict[str, list[tuple[str, Callable[[object], bool], str]]] = {
+    "sample": [
+        ("n", _positive_integer, "a positive integer"),
+        ("batch_size", _positive_integer, "a positive integer"),
+        ("out", lambda v: str(v).endswith(".npy"), "the name of a .npy file"),
+        _DIGIT,
+        ("truncation", lambda v: v is None or (not isinstance(v, bool) and v > 0), "null or a radius > 0, e.g. 0.7"),
+    ],
+    "interpolate": [
+        ("n", _positive_integer, "a positive integer"),
+        ("steps", lambda v: _integer(v) and v >= 2, "an integer >= 2"),
+        ("picture", lambda v: str(v).endswith(".png"), "the name of a .png file"),
+        _DIGIT,
+        (
+            "between",
+            lambda v: v is None or (len(v) == 2 and all(_integer(d) and 0 <= d <= 9 for d in v)),
+            "null or two digits from 0 to 9, e.g. [3,8]",
+        ),
+    ],
+}
 
 
-def _rule_errors(cfg: DictConfig) -> Iterator[str]:
-    for key, ok, expected in _RULES:
+def _rule_errors(cfg: DictConfig, command: str) -> Iterator[str]:
+    for key, ok, expected in (*_RULES, *_COMMAND_RULES.get(command, ())):
         value = OmegaConf.select(cfg, key, default=_ABSENT)
-        if value is _ABSENT or (key == "out" and cfg.get("task_name") == "export"):  # export's out is a folder
+        if value is _ABSENT:
             continue
         try:
             if ok(value):
@@ -136,7 +145,8 @@ def _relation_errors(cfg: DictConfig) -> Iterator[str]:
         )
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Refuse the first invalid value, naming its key, before any data is read or model built."""
-    for message in (*_rule_errors(cfg), *_relation_errors(cfg)):
+def check_config(cfg: DictConfig, command: str = "train") -> None:
+    """Refuse the first invalid value of `command`'s config (conf/<command>.yaml), naming its key, before any
+    data is read or model built."""
+    for message in (*_rule_errors(cfg, command), *_relation_errors(cfg)):
         raise ConfigError(message)

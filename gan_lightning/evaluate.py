@@ -7,6 +7,11 @@ fakes sit closer to training images than unseen real images do.
 Writes metrics.json, samples.png, per_digit.png and memorization.png into its own run folder
 (outputs/evaluate/runs/<date>_<time>/). For a run trained with ema, `use_ema=false` scores the raw
 generator instead of its moving average.
+
+Examples:
+    python -m gan_lightning.evaluate ckpt_path=last
+    python -m gan_lightning.evaluate ckpt_path=best use_ema=false
+    python -m gan_lightning.evaluate ckpt_path=outputs/train/runs/2026-01-01_12-00-00
 """
 
 import json
@@ -84,7 +89,7 @@ def scored_model(cfg: DictConfig) -> tuple[pl.LightningModule, dict]:
 
 
 def evaluate(cfg: DictConfig) -> dict:
-    check_config(cfg)
+    check_config(cfg, "evaluate")
     model, described = scored_model(cfg)
     pl.seed_everything(cfg.seed)
     quality = instantiate(cfg.callbacks.sample_quality)

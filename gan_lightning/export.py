@@ -4,6 +4,11 @@ Writes model.safetensors (the generator people sample from: the moving average w
 config.json (what builds it: its class and sizes, nothing else), samples.png and a model card (README.md:
 the command that trained it, its iterations and training minutes, the run's final metrics with the feature
 classifier's hash). `sample` and `interpolate` take the folder as ckpt_path.
+
+Examples:
+    python -m gan_lightning.export ckpt_path=last
+    python -m gan_lightning.export ckpt_path=best out=/tmp/my_generator
+    python -m gan_lightning.sample ckpt_path=/tmp/my_generator n=100
 """
 
 import json
@@ -85,7 +90,7 @@ def model_card(trained: TrainedGAN, description: dict, minutes: float | None, ou
 
 
 def export(cfg: DictConfig) -> Path:
-    check_config(cfg)
+    check_config(cfg, "export")
     trained = load_gan(cfg.ckpt_path, train_runs(cfg.paths.log_dir))
     model = trained.model
     ema = model.generator_ema is not None

@@ -7,6 +7,11 @@ and an animated GIF beside it, into outputs/interpolate/runs/<date>_<time>/ unle
 absolute path; the same seed gives the same pictures. A conditional generator walks each row at one digit
 (`digit=7` for all, else row r at digit r mod 10), or, with `between=[3,8]`, keeps each row's z and walks
 the class embedding from one digit to the other.
+
+Examples:
+    python -m gan_lightning.interpolate ckpt_path=last
+    python -m gan_lightning.interpolate ckpt_path=best n=4 steps=16
+    python -m gan_lightning.interpolate ckpt_path=last seed=3 picture=/tmp/walks.png
 """
 
 import logging
@@ -108,7 +113,7 @@ def save_animation(images: np.ndarray, path: Path, scale: int = 3) -> None:
 
 
 def interpolate(cfg: DictConfig) -> Path:
-    check_config(cfg)
+    check_config(cfg, "interpolate")
     images, digits, confidence = walk(cfg)
     picture = output_path(cfg.picture, cfg.paths.output_dir)
     save_picture(images, digits, confidence, picture)

@@ -8,6 +8,11 @@ Writes samples.npy and a grid of the first 64 (samples.png) into outputs/sample/
 values in [0, 1]. Keep it so. A conditional generator draws `digit=7` (all sevens) or, with `digit=null`, a
 uniform mix, and samples.labels.npy beside the images says which digit each was asked for. `truncation=0.7`
 draws z from the normal truncated at that radius (any generator).
+
+Examples:
+    python -m gan_lightning.sample ckpt_path=last
+    python -m gan_lightning.sample ckpt_path=best n=1000 seed=1
+    python -m gan_lightning.sample ckpt_path=last n=64 out=/tmp/samples.npy
 """
 
 import logging
@@ -28,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def sample(cfg: DictConfig) -> Path:
-    check_config(cfg)
+    check_config(cfg, "sample")
     out = output_path(cfg.out, cfg.paths.output_dir)
     trained = load_trained_generator(cfg.ckpt_path, train_runs(cfg.paths.log_dir))
     labels = asked_digits(trained, cfg.n, cfg.digit, cfg.seed)

@@ -1,7 +1,10 @@
 """Train a GAN on MNIST: compose the config, fit, validate, test, and return the metric a sweep optimizes.
 
-python -m gan_lightning.train loss=nonsaturating
-python -m gan_lightning.train -m loss=minimax,nonsaturating seed=1,2
+Examples:
+    python -m gan_lightning.train loss=minimax iterations=2000
+    python -m gan_lightning.train experiment=best_10min
+    python -m gan_lightning.train sweep=minimax_vs_nonsaturating
+    python -m gan_lightning.train -m loss=minimax,nonsaturating seed=1,2
 """
 
 import logging

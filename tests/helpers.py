@@ -11,6 +11,7 @@ import numpy as np
 import pytorch_lightning as pl
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.artifacts.checkpoints import read_checkpoint
 from gan_lightning.cli.resolvers import register_resolvers
@@ -143,3 +144,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CHECKPOINT_V0_1 = FIXTURES / "checkpoint_v0_1.pt"  # version 0.1: MLP 16-16, ema 0.9, 4 iterations
 CHECKPOINT_V0_2 = FIXTURES / "checkpoint_v0_2.pt"  # version 0.2: DCGAN width 4, latent 16, hinge, spectral norm,
 # ema 0.9, ADA over translation, R1 1, 4 iterations (commit 0fcf9ab)
+
+
+def tensorboard_events(run: Path) -> EventAccumulator:
+    """Every scalar and image a run folder's TensorBoard files hold (none sampled away)."""
+    events = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0, "images": 0})
+    events.Reload()
+    return events

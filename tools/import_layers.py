@@ -1,4 +1,4 @@
-"""The package's import rules, checked over the source with `ast` (tests/test_import_layers.py runs it in CI):
+"""The package's import rules, checked over the source with `ast` (tests/project/test_import_layers.py runs it in CI):
 
     python tools/import_layers.py        # prints every violation; exit status 1 if there is one
 

@@ -106,9 +106,15 @@ def unknown_key(config_name: str, key: str, others: list[str]) -> str:
         return f"{bare} is an argument of {parent._target_} that the config does not set: add it as +{bare}=..."
     keys = [path for path, _ in flat_nodes(cfg) if not path.startswith("hydra")]
     groups = sorted(path.name for path in CONF_DIR.iterdir() if path.is_dir())
-    near = difflib.get_close_matches(bare, keys + groups, n=1, cutoff=0.75)
+    near = same_name(bare, keys) or difflib.get_close_matches(bare, keys + groups, n=1, cutoff=0.75)
     hint = f"did you mean {near[0]}?" if near else f"python -m gan_lightning.{config_name} --cfg job lists every key"
     return f"{bare} is not a key of the config: {hint}"
+
+
+def same_name(key: str, keys: list[str]) -> list[str]:
+    """`optimizer.d_steps`: the shortest key of the same name elsewhere in the tree (`d_steps`), if any."""
+    name = key.rpartition(".")[2]
+    return sorted((path for path in keys if path.rpartition(".")[2] == name), key=len)[:1]
 
 
 def accepts(target: str, name: str) -> bool:

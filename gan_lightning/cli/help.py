@@ -13,50 +13,31 @@ import yaml
 from gan_lightning.core.paths import CONF_DIR, PROJECT_ROOT
 
 PACKAGE_DIR = PROJECT_ROOT / "gan_lightning"
-# The commands and their Hydra config (None: a plain argparse command).
-COMMANDS = {
-    "train": "train",
-    "evaluate": "evaluate",
-    "sample": "sample",
-    "interpolate": "interpolate",
-    "export": "export",
-    "calibrate": None,
-    "classifier": None,
-    "sweep_report": None,
-}
-EXAMPLES = {
-    "train": [
-        "python -m gan_lightning.train loss=minimax iterations=2000",
-        "python -m gan_lightning.train experiment=best_10min",
-        "python -m gan_lightning.train sweep=minimax_vs_nonsaturating",
-    ],
-    "evaluate": [
-        "python -m gan_lightning.evaluate ckpt_path=last",
-        "python -m gan_lightning.evaluate ckpt_path=best use_ema=false",
-        "python -m gan_lightning.evaluate ckpt_path=outputs/train/runs/2026-01-01_12-00-00",
-    ],
-    "sample": [
-        "python -m gan_lightning.sample ckpt_path=last",
-        "python -m gan_lightning.sample ckpt_path=best n=1000 seed=1",
-        "python -m gan_lightning.sample ckpt_path=last n=64 out=/tmp/samples.npy",
-    ],
-    "export": [
-        "python -m gan_lightning.export ckpt_path=last",
-        "python -m gan_lightning.export ckpt_path=best out=/tmp/my_generator",
-        "python -m gan_lightning.sample ckpt_path=/tmp/my_generator n=100",
-    ],
-    "interpolate": [
-        "python -m gan_lightning.interpolate ckpt_path=last",
-        "python -m gan_lightning.interpolate ckpt_path=best n=4 steps=16",
-        "python -m gan_lightning.interpolate ckpt_path=last seed=3 picture=/tmp/walks.png",
-    ],
-}
+MAIN_GUARD = re.compile(r'^if __name__ == "__main__":', re.MULTILINE)
+
+
+def commands() -> dict[str, bool]:
+    """Every command (a module of the package run with `python -m`) and whether it is a Hydra command (one
+    with its own conf/<command>.yaml). Found in the files, so a new command is listed without registering."""
+    found = sorted(path.stem for path in PACKAGE_DIR.glob("*.py") if MAIN_GUARD.search(path.read_text()))
+    return {name: (CONF_DIR / f"{name}.yaml").is_file() for name in found}
+
+
+def docstring(command: str) -> str:
+    """The command's module docstring (read, not imported)."""
+    source = (PACKAGE_DIR / f"{command}.py").read_text()
+    return ast.get_docstring(ast.parse(source)) or command
 
 
 def summary(command: str) -> str:
-    """The first line of the command's module docstring (read, not imported)."""
-    source = (PACKAGE_DIR / f"{command}.py").read_text()
-    return (ast.get_docstring(ast.parse(source)) or command).splitlines()[0]
+    """The first line of the command's module docstring."""
+    return docstring(command).splitlines()[0]
+
+
+def examples(command: str) -> list[str]:
+    """The command lines under `Examples:` in the command's docstring."""
+    section = docstring(command).partition("Examples:\n")[2]
+    return [line.strip() for line in section.splitlines() if line.strip().startswith("python -m ")]
 
 
 WIDTH = 100  # characters of a description
@@ -123,8 +104,8 @@ def help_page(config_name: str) -> str:
     keys = key_comments(CONF_DIR / f"{config_name}.yaml")
     width = max(20, *(len(key) + 2 for key in keys))  # every description starts in one column
     lines += [f"  {key:<{width}}{text}" for key, text in keys.items()]
-    lines += ["", "Examples:", *(f"  {example}" for example in EXAMPLES[config_name]), ""]
-    others = [name for name in COMMANDS if name != config_name]
+    lines += ["", "Examples:", *(f"  {example}" for example in examples(config_name)), ""]
+    others = [name for name in commands() if name != config_name]
     lines.append("Other commands (each answers --help): " + ", ".join(f"gan_lightning.{name}" for name in others))
     lines.append(f"The full composed config: {command} --cfg job [overrides]; Hydra's own flags: --hydra-help")
     return "\n".join(lines)

@@ -181,7 +181,7 @@ class MNISTDataModule(pl.LightningDataModule):
         self.test_images, self.test_labels = test.data, test.targets
         if len(self.train_images) < self.batch_size * self.minibatches_per_batch:
             raise ConfigError(
-                f"data.batch_size x optimizer.d_steps ({self.batch_size * self.minibatches_per_batch}) exceeds the "
+                f"data.batch_size x d_steps ({self.batch_size * self.minibatches_per_batch}) exceeds the "
                 f"{len(self.train_images)} training images"
             )
         sizes = len(self.train_images), len(self.val_images), len(self.test_images)

@@ -19,7 +19,7 @@ def hparams_row(cfg: DictConfig) -> dict[str, object]:
         "ema": cfg.get("ema") or 0.0,
         "r1_gamma": cfg.get("r1_gamma") or 0.0,
         "r1_every": cfg.get("r1_every") or 1,
-        "d_steps": cfg.optimizer.d_steps,
+        "d_steps": cfg.d_steps,
         "g_lr": cfg.optimizer.g.get("lr"),
         "d_lr": cfg.optimizer.d.get("lr"),
         "iterations": cfg.get("iterations") or -1,

@@ -1,11 +1,11 @@
 """ComputeClock: training seconds and real images seen, by a clock the test advances; a budget in minutes."""
 
 import pytorch_lightning as pl
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.callbacks import ComputeClock
 from gan_lightning.core.curves import tag
 from tests.callbacks.stub import StubGAN, fit
+from tests.helpers import tensorboard_events
 
 
 class Tick(pl.Callback):
@@ -20,8 +20,7 @@ class Tick(pl.Callback):
 
 
 def curve(tmp_path, name: str) -> list[tuple[int, float]]:
-    events = EventAccumulator(str(tmp_path / "tensorboard"))
-    events.Reload()
+    events = tensorboard_events(tmp_path)
     return [(event.step, event.value) for event in events.Scalars(tag(name))]
 
 

@@ -1,16 +1,15 @@
 """LearningRateDecay: both rates fall linearly to zero over the end of the iteration budget, and are logged."""
 
 import pytest
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.callbacks import LearningRateDecay
 from gan_lightning.core.curves import tag
 from tests.callbacks.stub import StubGAN, fit
+from tests.helpers import tensorboard_events
 
 
 def logged(tmp_path, name: str) -> list[float]:
-    events = EventAccumulator(str(tmp_path / "tensorboard"))
-    events.Reload()
+    events = tensorboard_events(tmp_path)
     return [event.value for event in events.Scalars(tag(name))]
 
 

@@ -3,15 +3,14 @@
 import pytorch_lightning as pl
 import torch
 from PIL import Image
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.callbacks import SampleGrid
 from tests.callbacks.stub import fit
+from tests.helpers import tensorboard_events
 
 
 def image_steps(tmp_path) -> list[int]:
-    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"images": 0})
-    events.Reload()
+    events = tensorboard_events(tmp_path)
     return [event.step for event in events.Images("samples")]
 
 

@@ -79,7 +79,7 @@ def test_validation_and_test_batches_are_eval_batch_size_in_a_fixed_order(mnist_
 def test_batches_hold_one_minibatch_per_d_step_and_become_unit_floats(mnist_dir, make_cfg):
     """The data module asks the GAN module it trains for its d_steps (3 here): 3 x 20 images a batch."""
     trainer = pl.Trainer(accelerator="cpu", logger=False)
-    trainer.strategy.connect(instantiate(make_cfg("optimizer.d_steps=3").gan))
+    trainer.strategy.connect(instantiate(make_cfg("d_steps=3").gan))
     dm = datamodule(mnist_dir, batch_size=20, val_size=60)
     dm.trainer = trainer
     dm.setup("fit")
@@ -94,13 +94,13 @@ def test_batches_hold_one_minibatch_per_d_step_and_become_unit_floats(mnist_dir,
 @pytest.mark.parametrize("batch_size,d_steps,refused", [(260, 1, False), (261, 1, True), (100, 3, True)])
 def test_a_batch_larger_than_the_training_images_is_refused(mnist_dir, make_cfg, batch_size, d_steps, refused):
     trainer = pl.Trainer(accelerator="cpu", logger=False)
-    trainer.strategy.connect(instantiate(make_cfg(f"optimizer.d_steps={d_steps}").gan))
+    trainer.strategy.connect(instantiate(make_cfg(f"d_steps={d_steps}").gan))
     dm = datamodule(mnist_dir, batch_size=batch_size, val_size=60)
     dm.trainer = trainer
     if not refused:
         dm.setup("fit")
         return
-    message = rf"data\.batch_size x optimizer\.d_steps \({batch_size * d_steps}\) exceeds the 260 training images"
+    message = rf"data\.batch_size x d_steps \({batch_size * d_steps}\) exceeds the 260 training images"
     with pytest.raises(ConfigError, match=message):
         dm.setup("fit")
 

@@ -10,7 +10,6 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch import nn
 
 from gan_lightning.artifacts.checkpoints import CheckpointError, check_compatible, load_gan, read_checkpoint
@@ -22,15 +21,21 @@ from gan_lightning.gan.module import GAN
 from gan_lightning.gan.penalties import r1_penalty
 from gan_lightning.gan.sampling import generate
 from gan_lightning.train import train
-from tests.helpers import RecordWhatDSees, checkpoint_iteration, compose_train, datamodule, tiny_overrides
+from tests.helpers import (
+    RecordWhatDSees,
+    checkpoint_iteration,
+    compose_train,
+    datamodule,
+    tensorboard_events,
+    tiny_overrides,
+)
 
 LOSSES = ["minimax", "nonsaturating", "lsgan", "hinge", "wgan_gp"]
 MODELS = ["mlp", "dcgan"]
 
 
 def tensorboard_scalars(run: Path) -> dict[str, list[float]]:
-    events = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0})
-    events.Reload()
+    events = tensorboard_events(run)
     return {tag: [e.value for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
 
 
@@ -74,7 +79,7 @@ def test_logged_r1_term_is_gamma_over_two_times_the_penalty(make_cfg, tmp_path):
 def test_lazy_r1_runs_its_own_pass_only_on_every_r1_every_th_d_step(make_cfg):
     """d_steps=2, r1_every=3, 3 iterations: D steps 1-6, R1 on steps 3 and 6 (iteration 1's first, 2's second)."""
     record = RecordWhatDSees()
-    overrides = ["r1_gamma=1", "r1_every=3", "optimizer.d_steps=2", "iterations=3", "test=false"]
+    overrides = ["r1_gamma=1", "r1_every=3", "d_steps=2", "iterations=3", "test=false"]
     train(make_cfg(*overrides, "trainer.limit_val_batches=0"), [record])
     # Each pass is a D step (reals and fakes), R1's own pass (the reals of the D step just before) or G's.
     kinds = []

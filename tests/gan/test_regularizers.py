@@ -13,8 +13,7 @@ from gan_lightning.core.errors import ConfigError
 from gan_lightning.gan.augment import AdaptiveAugment, DiffAugment, brightness, contrast, cutout, translation
 from gan_lightning.gan.nets import DCGANDiscriminator, MLPDiscriminator
 from gan_lightning.train import train
-from tests.helpers import RecordWhatDSees, checkpoint_iteration
-from tests.test_train import tensorboard_events
+from tests.helpers import RecordWhatDSees, checkpoint_iteration, tensorboard_events
 
 
 def digits(n: int = 16, seed: int = 0) -> torch.Tensor:

@@ -135,7 +135,7 @@ def test_the_ten_minute_search_trains_every_trial_for_ten_minutes_in_bfloat16_wi
     assert list(cfg.optimizer.d.betas) == list(cfg.optimizer.g.betas) == [0.0, 0.999]  # one beta1 for both
     assert cfg.hydra.sweeper.study_name == "dcgan_10min"  # its own study, not the 4-minute one
     assert set(cfg.hydra.sweeper.params) == {
-        "loss", "optimizer.g.lr", "optimizer.d.lr", "optimizer.g.betas.0", "optimizer.d_steps",
+        "loss", "optimizer.g.lr", "optimizer.d.lr", "optimizer.g.betas.0", "d_steps",
         "model.generator.channels", "ema", "r1_gamma", "model.discriminator.spectral_norm",
     }  # fmt: skip
     assert cfg.hydra.sweeper.params.loss == "choice(hinge, lsgan)"

@@ -1,6 +1,6 @@
 """A training run that SIGKILLs itself right after a checkpoint is written: the worst moment, found on purpose.
 
-`python -m tests.kill_switch <train overrides>` is `python -m gan_lightning.train` with this callback added
+`python -m tests.runs.kill_switch <train overrides>` is `python -m gan_lightning.train` with this callback added
 (its arguments as JSON in KILL_SWITCH; a checkpoint's config may name only the project's classes). It is a
 Checkpoint, so Lightning calls it after the project's checkpoint callbacks in every hook:
 when its hook runs, the checkpoints of that hook are on disk, and nothing that follows them in the process is.

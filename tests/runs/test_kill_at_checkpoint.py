@@ -1,6 +1,6 @@
 """A kill loses nothing: whatever a checkpoint records as done is in every logger before the checkpoint exists.
 
-Each run SIGKILLs itself right after one kind of checkpoint is written (tests/kill_switch.py), the worst
+Each run SIGKILLs itself right after one kind of checkpoint is written (tests/runs/kill_switch.py), the worst
 moment whatever the machine's load; the resume from that checkpoint, or from an older one (the loggers then
 hold iterations after it), must leave each logger one unbroken curve with every iteration exactly once.
 """
@@ -13,11 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.core.curves import tag as curve
-from tests.helpers import PROJECT_ROOT, checkpoint_iteration, cli_overrides, subprocess_env
-from tests.tracking_records import mlflow_runs, wandb_runs
+from tests.helpers import PROJECT_ROOT, checkpoint_iteration, cli_overrides, subprocess_env, tensorboard_events
+from tests.runs.tracking_records import mlflow_runs, wandb_runs
 
 ITERATIONS = 24  # 16 a tiny epoch, validated at its end
 LOGGERS = "logger=[tensorboard,csv,wandb,mlflow]"
@@ -43,14 +42,13 @@ KINDS = {
 def train(mnist_dir: Path, tmp_path: Path, *args: str, kill: dict | None = None) -> subprocess.CompletedProcess:
     env = subprocess_env({"WANDB_MODE": "offline", "WANDB_SILENT": "true", "KILL_SWITCH": json.dumps(kill)})
     env.update({name: str(tmp_path / "wandb_home") for name in ("WANDB_DIR", "WANDB_CONFIG_DIR", "WANDB_CACHE_DIR")})
-    module = "tests.kill_switch" if kill else "gan_lightning.train"
+    module = "tests.runs.kill_switch" if kill else "gan_lightning.train"
     command = [sys.executable, "-m", module, *cli_overrides(mnist_dir), LOGGERS, *BUDGET, *args]
     return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600, env=env)
 
 
 def tensorboard_steps(run: Path, tag: str) -> list[int]:
-    events = EventAccumulator(str(run / "tensorboard"))
-    events.Reload()
+    events = tensorboard_events(run)
     return [event.step for event in events.Scalars(tag)]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gan_lightning.cli.command_line import command_line_error
-from gan_lightning.cli.help import COMMANDS
+from gan_lightning.cli.help import commands, examples
 from gan_lightning.core.paths import PROJECT_ROOT
 from gan_lightning.quality.classifier import SHIPPED_SHA256
 
@@ -17,14 +17,18 @@ CLAIMS = PROJECT_ROOT / "docs" / "claims.md"
 README = PROJECT_ROOT / "README.md"
 
 
-def test_every_test_the_claims_table_names_exists():
-    named = re.findall(r"`(tests/(?:\w+/)?test_\w+\.py)::(test_\w+)`", CLAIMS.read_text())
-    assert len(named) > 100
-    missing = [
-        f"{path}::{name}"
-        for path, name in sorted(set(named))
-        if not re.search(rf"^def {name}\(", (PROJECT_ROOT / path).read_text(), re.MULTILINE)
-    ]
+# `tests/runs/test_train.py::test_x`, or relative to tests/ (`runs/test_train.py::test_x`), or a file alone.
+NAMED_TEST = re.compile(r"`((?:tests/)?(?:\w+/)*test_\w+\.py)(?:::(test_\w+))?")
+
+
+def test_every_test_file_and_test_the_documents_name_exists():
+    assert len(NAMED_TEST.findall(CLAIMS.read_text())) > 100  # the claims table names its tests
+    missing = []
+    for page in PAGES:
+        for path, name in sorted(set(NAMED_TEST.findall(page.read_text()))):
+            file = PROJECT_ROOT / (path if path.startswith("tests/") else f"tests/{path}")
+            if not file.is_file() or (name and not re.search(rf"^def {name}\(", file.read_text(), re.MULTILINE)):
+                missing.append(f"{page.name}: {path}::{name}")
     assert not missing, missing
 
 
@@ -39,21 +43,21 @@ def test_readme_names_the_shipped_classifiers_hash():
 
 DOCS = sorted((PROJECT_ROOT / "docs").rglob("*.md"))
 PAGES = [README, *DOCS]
-HYDRA_COMMANDS = [name for name, config in COMMANDS.items() if config]
+HYDRA_COMMANDS = [name for name, hydra in commands().items() if hydra]
 SHELL_TOOLS = {"tensorboard", "source", "git", "cd", "export", "rm", "ls", "cat", "pip"}
 
 
 def fenced_commands(page: Path) -> list[str]:
     """Each command of the page's fenced shell blocks: continuation lines joined, comments and `&&` split off."""
-    commands = []
+    found = []
     for block in re.findall(r"```(?:bash|sh|shell|console)\n(.*?)```", page.read_text(), re.DOTALL):
         for line in block.replace("\\\n", " ").splitlines():
             words = shlex.split(line, comments=True)
             while words:
                 cut = words.index("&&") if "&&" in words else len(words)
-                commands.append(shlex.join(words[:cut]))
+                found.append(shlex.join(words[:cut]))
                 words = words[cut + 1 :]
-    return commands
+    return found
 
 
 def inline_commands(page: Path) -> list[str]:
@@ -98,15 +102,26 @@ def hydra_problem(config_name: str, args: list[str]) -> str | None:
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
 def test_every_documented_command_composes_or_exists(page):
-    commands = fenced_commands(page) + inline_commands(page)
-    problems = {command: command_problem(command) for command in commands}
+    documented = fenced_commands(page) + inline_commands(page)
+    problems = {command: command_problem(command) for command in documented}
     assert not {command: problem for command, problem in problems.items() if problem}
 
 
+def test_every_command_is_found_and_each_hydra_commands_help_examples_run_as_written():
+    assert commands() == {
+        **dict.fromkeys(["train", "evaluate", "sample", "interpolate", "export"], True),
+        **dict.fromkeys(["calibrate", "classifier", "sweep_report"], False),
+    }
+    for command in HYDRA_COMMANDS:
+        shown = examples(command)
+        assert len(shown) >= 3 and all(line.startswith("python -m gan_lightning.") for line in shown), command
+        assert not {line: command_problem(line) for line in shown if command_problem(line)}
+
+
 def test_the_readme_shows_every_kind_of_command_and_the_slurm_example_composes():
-    commands = fenced_commands(README) + inline_commands(README)
+    documented = fenced_commands(README) + inline_commands(README)
     for start in ("make install", "make test", "tensorboard --logdir outputs", "python -m gan_lightning.evaluate"):
-        assert any(command.startswith(start) for command in commands), start
+        assert any(command.startswith(start) for command in documented), start
     slurm = "python -m gan_lightning.train -m hydra/launcher=slurm hydra.launcher.nodes=2 trainer=ddp"
     slurm += " trainer.num_nodes=2"
     assert slurm in " ".join(fenced_commands(PROJECT_ROOT / "docs" / "sweeps.md"))

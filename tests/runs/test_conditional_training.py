@@ -9,7 +9,6 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from PIL import Image
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning import load_generator
 from gan_lightning.core.curves import tag as curve
@@ -19,9 +18,9 @@ from gan_lightning.interpolate import latent_walks, walk
 from gan_lightning.interpolate import main as interpolate_main
 from gan_lightning.sample import main as sample_main
 from gan_lightning.train import train
-from tests.helpers import compose_command, run_main_in_process
+from tests.helpers import FIXTURES, compose_command, run_main_in_process, tensorboard_events
 
-RECORDED = Path(__file__).parent / "fixtures" / "unconditional_losses.json"
+RECORDED = FIXTURES / "unconditional_losses.json"
 # The settings of RECORDED: the losses the unconditional nets logged before conditional GANs existed.
 RECORDED_RUNS = {
     "mlp": [],
@@ -91,7 +90,7 @@ def index_of(images: torch.Tensor) -> torch.Tensor:
     "extra",
     [
         ["loss=minimax"],
-        ["loss=nonsaturating", "ema=0.9", "optimizer.d_steps=2"],
+        ["loss=nonsaturating", "ema=0.9", "d_steps=2"],
         ["loss=lsgan", "model=dcgan"],
         ["loss=hinge", "model=dcgan", "model.discriminator.spectral_norm=true", "r1_gamma=1.0", "r1_every=2"],
         ["loss=wgan_gp", "model=dcgan", "aux_classifier_weight=1.0"],
@@ -105,7 +104,7 @@ def test_labels_travel_with_their_images_through_every_d_step_and_the_fakes_get_
     cfg = make_cfg("conditional=true", "iterations=4", "test=false", *extra)
     train(cfg, extra_callbacks=[spy])
     truth = load_mnist(mnist_dir, train=True).targets
-    d_steps = cfg.optimizer.d_steps  # 5 for wgan_gp
+    d_steps = cfg.d_steps  # 5 for wgan_gp
     d_passes = [(images, labels) for images, labels in spy.calls if len(labels) == 2 * 16]  # reals + fakes
     assert len(d_passes) == 4 * d_steps  # one joint pass per D step
     for images, labels in d_passes:
@@ -204,8 +203,7 @@ def test_evaluate_reports_per_class_quality_of_a_conditional_checkpoint(conditio
 @pytest.mark.parametrize("name", list(RECORDED_RUNS))
 def test_unconditional_runs_log_exactly_the_losses_they_logged_before_conditioning_existed(make_cfg, tmp_path, name):
     train(make_cfg("iterations=8", *EXACT, *RECORDED_RUNS[name]))
-    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
-    events.Reload()
+    events = tensorboard_events(tmp_path / "run")
     logged = {t: [e.value for e in events.Scalars(curve(t))] for t in ("d_loss", "g_loss", "g_grad_norm")}
     recorded = json.loads(RECORDED.read_text())[name]
     for tag, values in recorded.items():

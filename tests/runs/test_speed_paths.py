@@ -5,18 +5,17 @@ from pathlib import Path
 import pytest
 import pytorch_lightning as pl
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.artifacts.checkpoints import read_checkpoint
 from gan_lightning.core.curves import tag as curve
 from gan_lightning.train import train
+from tests.helpers import tensorboard_events
 
 NO_DROPOUT = ["model.generator.dropout=[0,0,0,0,0,0,0]", "model.discriminator.dropout=[0,0,0]"]
 
 
 def logged_losses(run: Path) -> dict[str, list[float]]:
-    events = EventAccumulator(str(run / "tensorboard"))
-    events.Reload()
+    events = tensorboard_events(run)
     return {name: [e.value for e in events.Scalars(curve(name))] for name in ("d_loss", "g_loss")}
 
 

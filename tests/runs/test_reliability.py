@@ -9,13 +9,20 @@ from pathlib import Path
 import pytest
 import pytorch_lightning as pl
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.artifacts.checkpoints import CheckpointError, read_checkpoint, resolve_ckpt_path
 from gan_lightning.core.curves import tag as curve
 from gan_lightning.core.errors import ConfigError, DataError, NonFiniteLossError
 from gan_lightning.train import train
-from tests.helpers import PROJECT_ROOT, checkpoint_iteration, cli_overrides, datamodule, subprocess_env, write_mnist
+from tests.helpers import (
+    PROJECT_ROOT,
+    checkpoint_iteration,
+    cli_overrides,
+    datamodule,
+    subprocess_env,
+    tensorboard_events,
+    write_mnist,
+)
 
 
 def start_training(mnist_dir: Path, run: Path, *args: str) -> subprocess.Popen:
@@ -47,8 +54,7 @@ def adam_steps(checkpoint: dict) -> tuple[int, int]:
 
 
 def scalar_steps(run: Path, tag: str = curve("d_loss")) -> list[int]:
-    events = EventAccumulator(str(run / "tensorboard"))
-    events.Reload()
+    events = tensorboard_events(run)
     return [event.step for event in events.Scalars(tag)]
 
 
@@ -56,7 +62,7 @@ def test_sigkill_then_resume_continues_the_same_run(mnist_dir, tmp_path):
     run = tmp_path / "run"
     budget = [
         "iterations=120",
-        "optimizer.d_steps=2",  # D takes twice G's steps: the two optimizers' counters must not be confused
+        "d_steps=2",  # D takes twice G's steps: the two optimizers' counters must not be confused
         "callbacks.checkpoint.every_n_iterations=20",
         "callbacks.last_checkpoint.every_n_iterations=10",
         "test=false",
@@ -103,8 +109,7 @@ def test_signal_saves_a_checkpoint_and_says_where(mnist_dir, tmp_path, signum):
 
 
 def logged_losses(run: Path) -> list[list[float]]:
-    events = EventAccumulator(str(run / "tensorboard"))
-    events.Reload()
+    events = tensorboard_events(run)
     return [[e.value for e in events.Scalars(curve(name))] for name in ("d_loss", "g_loss", "g_grad_norm")]
 
 
@@ -124,8 +129,7 @@ def test_same_seed_same_losses(make_cfg, tmp_path):
     runs = []
     for name in ("a", "b"):
         train(make_cfg("iterations=5", "test=false", "trainer.deterministic=true", output_dir=tmp_path / name))
-        events = EventAccumulator(str(tmp_path / name / "tensorboard"))
-        events.Reload()
+        events = tensorboard_events(tmp_path / name)
         runs.append([[e.value for e in events.Scalars(curve(t))] for t in ("d_loss", "g_loss", "g_grad_norm")])
     assert runs[0] == runs[1] and len(runs[0][0]) == 5
 

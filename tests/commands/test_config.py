@@ -54,7 +54,7 @@ def test_callbacks_and_loggers_instantiate_as_configured(make_cfg, tmp_path, gro
 
 def test_tutorial_experiment_has_the_tutorials_settings():
     cfg = compose_train("experiment=tutorial")
-    assert cfg.data.batch_size == 32 and cfg.trainer.max_epochs == 100 and cfg.optimizer.d_steps == 1
+    assert cfg.data.batch_size == 32 and cfg.trainer.max_epochs == 100 and cfg.d_steps == 1
     assert cfg.loss._target_.endswith("NonSaturating")
     for opt in (cfg.optimizer.g, cfg.optimizer.d):
         assert opt._target_ == "torch.optim.Adam" and opt.lr == 1e-3 and list(opt.betas) == [0.9, 0.999]
@@ -73,7 +73,7 @@ def test_unknown_option_lists_the_valid_ones(make_cfg):
         ("optimizer.d.lr=-1e-3", "optimizer.d.lr"),
         ("data.batch_size=0", "data.batch_size"),
         ("data.batch_size=-4", "data.batch_size"),
-        ("optimizer.d_steps=0", "optimizer.d_steps"),
+        ("d_steps=0", "d_steps"),
         ("iterations=0", "iterations"),
     ],
 )
@@ -99,14 +99,14 @@ def test_the_ten_minute_best_is_dcgan_hinge_with_the_searchs_winner_in_bfloat16_
     assert best.model.generator.channels == 128 and best.model.discriminator.channels == 64
     assert best.trainer.precision == "bf16-mixed"
     # hparams_search=dcgan_10min's trial 2
-    assert (best.optimizer.g.lr, best.optimizer.d.lr, best.optimizer.d_steps) == (5.061e-4, 5.065e-4, 2)
+    assert (best.optimizer.g.lr, best.optimizer.d.lr, best.d_steps) == (5.061e-4, 5.065e-4, 2)
     assert list(best.optimizer.g.betas) == list(best.optimizer.d.betas) == [0.0, 0.999]
     assert (best.ema, best.r1_gamma) == (0.9999, 1.0)
     for cfg in (hinge, best):  # everything else is dcgan_hinge's
         cfg.train_minutes = cfg.callbacks.compute_clock.budget_minutes = cfg.iterations = cfg.tags = None
         cfg.trainer.max_epochs = cfg.trainer.val_check_interval = None
         cfg.model.generator.channels = cfg.trainer.precision = cfg.ema = cfg.r1_gamma = None
-        cfg.optimizer.g.lr = cfg.optimizer.d.lr = cfg.optimizer.d_steps = None
+        cfg.optimizer.g.lr = cfg.optimizer.d.lr = cfg.d_steps = None
         cfg.optimizer.g.betas = cfg.optimizer.d.betas = None
     assert best == hinge
 
@@ -116,10 +116,10 @@ def test_the_hour_is_the_ten_minute_best_with_one_d_step_falling_rates_and_a_wea
     assert hour.train_minutes == hour.callbacks.compute_clock.budget_minutes == 60 and hour.tags == ["best_1h"]
     assert hour.trainer.val_check_interval == 10000 and hour.trainer.check_val_every_n_epoch is None
     assert hour.iterations == 1000000 and hour.trainer.max_epochs == -1  # the clock decides
-    assert (hour.optimizer.d_steps, hour.lr_decay, hour.r1_every, hour.r1_gamma) == (1, 0.5, 16, 0.1)
+    assert (hour.d_steps, hour.lr_decay, hour.r1_every, hour.r1_gamma) == (1, 0.5, 16, 0.1)
     for cfg in (best, hour):  # everything else is best_10min's
         cfg.train_minutes = cfg.callbacks.compute_clock.budget_minutes = cfg.tags = None
-        cfg.trainer.val_check_interval = cfg.optimizer.d_steps = cfg.lr_decay = cfg.r1_every = cfg.r1_gamma = None
+        cfg.trainer.val_check_interval = cfg.d_steps = cfg.lr_decay = cfg.r1_every = cfg.r1_gamma = None
     assert hour == best
 
 
@@ -165,7 +165,7 @@ def test_best_experiment_has_the_documented_settings():
     "override,refused",
     [
         ("optimizer.g.lr=1e-9", False), ("optimizer.g.lr=0", True), ("optimizer.d.lr=0", True),
-        ("optimizer.d_steps=1", False), ("optimizer.d_steps=0", True), ("optimizer.d_steps=1.5", True),
+        ("d_steps=1", False), ("d_steps=0", True), ("d_steps=1.5", True),
         ("loss=wgan_gp loss.gp_weight=0", False), ("loss=wgan_gp loss.gp_weight=-0.1", True),
         ("ema=null", False), ("ema=0.5", False), ("ema=0", True), ("ema=1", True),
         ("r1_gamma=0", False), ("r1_gamma=-0.1", True),
@@ -237,17 +237,17 @@ def test_sample_keys_are_checked_too(args, refused):
         cfg = compose("sample", overrides=["ckpt_path=x", *args])
     if refused:
         with pytest.raises(ConfigError, match="^" + args[0].split("=")[0] + " must be"):
-            check_config(cfg)
+            check_config(cfg, "sample")
     else:
-        check_config(cfg)
+        check_config(cfg, "sample")
 
 
 def test_exports_out_is_a_folder_where_samples_out_is_a_npy_file():
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         export, sample = (compose(name, overrides=["ckpt_path=x", "out=generator"]) for name in ("export", "sample"))
-    check_config(export)
+    check_config(export, "export")
     with pytest.raises(ConfigError, match="^out must be the name of a .npy file, got 'generator'$"):
-        check_config(sample)
+        check_config(sample, "sample")
 
 
 def test_a_value_of_the_wrong_type_is_refused_not_crashed_on():
@@ -306,7 +306,8 @@ def test_project_config_follows_the_environment(monkeypatch, tmp_path):
         (["loss=lsgan"], "adam_dcgan", 2e-4, [0.5, 0.999], 1),
         (["loss=hinge"], "adam_dcgan", 2e-4, [0.5, 0.999], 1),
         (["loss=wgan_gp"], "adam_wgan_gp", 1e-4, [0.0, 0.9], 5),
-        (["loss=wgan_gp", "optimizer=adam_tutorial"], "adam_tutorial", 1e-3, [0.9, 0.999], 1),  # the command line wins
+        (["loss=wgan_gp", "optimizer=adam_tutorial"], "adam_tutorial", 1e-3, [0.9, 0.999], 5),  # the command line wins
+        (["loss=wgan_gp", "d_steps=2"], "adam_wgan_gp", 1e-4, [0.0, 0.9], 2),
         (["loss=hinge", "optimizer.g.lr=5e-4"], "adam_dcgan", 5e-4, [0.5, 0.999], 1),
     ],
 )
@@ -314,7 +315,7 @@ def test_each_loss_brings_its_papers_optimizer_unless_told_otherwise(overrides, 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=overrides, return_hydra_config=True)
     assert cfg.hydra.runtime.choices.optimizer == optimizer
-    assert cfg.optimizer.g.lr == lr and list(cfg.optimizer.g.betas) == betas and cfg.optimizer.d_steps == d_steps
+    assert cfg.optimizer.g.lr == lr and list(cfg.optimizer.g.betas) == betas and cfg.d_steps == d_steps
     assert cfg.optimizer.g._target_ == cfg.optimizer.d._target_ == "torch.optim.Adam" and cfg.optimizer.g.fused
 
 

@@ -7,11 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.artifacts.checkpoints import CheckpointError, load_gan, read_checkpoint
 from gan_lightning.train import train
-from tests.helpers import checkpoint_iteration, compose_train, run_main_in_process, run_module, tiny_overrides
+from tests.helpers import (
+    checkpoint_iteration,
+    compose_train,
+    run_main_in_process,
+    run_module,
+    tensorboard_events,
+    tiny_overrides,
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +30,7 @@ def checkpoint(tmp_path_factory, mnist_dir) -> Path:
 
 
 def test_training_keeps_the_checkpoint_with_the_lowest_validation_fid(checkpoint):
-    events = EventAccumulator(str(checkpoint.parent.parent / "tensorboard"))
-    events.Reload()
+    events = tensorboard_events(checkpoint.parent.parent)
     # The validation after iteration 20 scored the final weights: no extra validation follows the fit.
     during_fit = [(event.value, event.step) for event in events.Scalars("val/fid")]
     # Steps are 0-based iteration indices, as for the training curves: after iterations 5, 10, 15, 20.

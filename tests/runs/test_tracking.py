@@ -12,8 +12,8 @@ from gan_lightning.core.curves import tag as curve
 from gan_lightning.core.errors import ConfigError, NonFiniteLossError
 from gan_lightning.loggers.handoff import RUNS_KEY
 from gan_lightning.train import train
-from tests.test_train import tensorboard_events
-from tests.tracking_records import mlflow_runs, wandb_runs
+from tests.helpers import tensorboard_events
+from tests.runs.tracking_records import mlflow_runs, wandb_runs
 
 # Iterations 0..3, then a resumed run to 7; sample grids every 3 iterations.
 FIRST, RESUMED = "iterations=4", "iterations=7"

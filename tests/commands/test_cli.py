@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from gan_lightning.cli.help import COMMANDS
+from gan_lightning.cli.help import commands
 from gan_lightning.core.paths import CONF_DIR, PROJECT_ROOT
 from gan_lightning.train import main as train_main
 from tests.helpers import cli_overrides, run_main_in_process, run_module
@@ -45,6 +45,7 @@ def test_unknown_option_is_one_line_with_the_options_and_the_nearest(tmp_path):
         ("trainer.max_epoch=3",
          "error: trainer.max_epoch is not a key of the config: did you mean trainer.max_epochs?"),
         ("lossy=minimax", "error: lossy is not a key of the config: did you mean loss?"),
+        ("optimizer.d_steps=2", "error: optimizer.d_steps is not a key of the config: did you mean d_steps?"),
         ("trainer.gradient_clip_val=1", "error: trainer.gradient_clip_val is an argument of "
          "pytorch_lightning.Trainer that the config does not set: add it as +trainer.gradient_clip_val=..."),
         ("experiment=minimax_vs_nonsaturating", "error: experiment=minimax_vs_nonsaturating is not an option of "
@@ -80,7 +81,7 @@ def test_help_names_the_groups_the_keys_examples_and_the_other_commands(module, 
     assert run_main_in_process(main, "--help") == 0
     page = capsys.readouterr().out
     assert page.startswith(f"python -m gan_lightning.{module} ") and "Examples:" in page and "ckpt_path" in page
-    others = [name for name in COMMANDS if name != module]
+    others = [name for name in commands() if name != module]
     assert all(f"gan_lightning.{name}" in page for name in others) and "--cfg job" in page
     assert len(page.splitlines()) < 120  # not the composed config (train's: 185 lines)
     rows = page.split("Keys (key=value):\n")[1].split("\n\n")[0].splitlines()

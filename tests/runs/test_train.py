@@ -1,27 +1,19 @@
 """Few-iteration training runs through `train(cfg)`: what they log, save, learn and resume."""
 
 import json
-from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_lightning.artifacts.checkpoints import read_checkpoint
 from gan_lightning.callbacks import ComputeClock
 from gan_lightning.core.curves import tag as curve
 from gan_lightning.quality.classifier import load_classifier, save_classifier, weights_hash
 from gan_lightning.train import train
-from tests.helpers import checkpoint_iteration
+from tests.helpers import checkpoint_iteration, tensorboard_events
 
 SCALARS = ["d_real_loss", "d_fake_loss", "d_loss", "g_loss", "divergence", "d_real_prob", "d_fake_prob", "g_grad_norm"]
-
-
-def tensorboard_events(run: Path) -> EventAccumulator:
-    events = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0, "images": 0})
-    events.Reload()
-    return events
 
 
 @pytest.mark.parametrize("loss", ["minimax", "nonsaturating"])
@@ -43,7 +35,7 @@ def test_training_writes_curves_samples_checkpoints_and_test_metrics(make_cfg, t
 
 
 def test_d_steps_takes_k_discriminator_updates_per_iteration(make_cfg, tmp_path):
-    train(make_cfg("optimizer.d_steps=3", "iterations=4", "test=false"))
+    train(make_cfg("d_steps=3", "iterations=4", "test=false"))
     state = read_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")
     assert state["global_step"] == 4 * (3 + 1)
     d_opt_state = state["optimizer_states"][1]["state"]
@@ -86,7 +78,7 @@ class RecordBarLength(pl.Callback):
 def test_the_progress_bar_counts_iterations_of_the_budget(make_cfg):
     """6 iterations of an epoch of 16 (and 3 D steps each): the bar ends at 6, not at 16 or 6 x 4 steps."""
     record = RecordBarLength()
-    train(make_cfg("iterations=6", "optimizer.d_steps=3", "test=false", "data.batch_size=4"), [record])
+    train(make_cfg("iterations=6", "d_steps=3", "test=false", "data.batch_size=4"), [record])
     assert record.total == 6
 
 
@@ -136,7 +128,7 @@ def test_tensorboard_opens_on_the_tutorials_curves_in_the_tutorials_order(make_c
 def test_the_compute_spent_is_logged_and_continues_across_a_resume(make_cfg, tmp_path):
     """Real images seen: iterations x batch (16) x d_steps (2); seconds grow; a resumed run goes on counting."""
     budget = [
-        "optimizer.d_steps=2",
+        "d_steps=2",
         "test=false",
         "trainer.limit_val_batches=0",
         "callbacks.compute_clock={_target_:gan_lightning.callbacks.ComputeClock}",
@@ -242,7 +234,7 @@ class RecordDiscriminatorInputs(pl.Callback):
 
 def test_each_d_step_of_an_iteration_trains_on_its_own_minibatch(make_cfg):
     record = RecordDiscriminatorInputs()
-    train(make_cfg("iterations=1", "optimizer.d_steps=3", "test=false", "trainer.limit_val_batches=0"), [record])
+    train(make_cfg("iterations=1", "d_steps=3", "test=false", "trainer.limit_val_batches=0"), [record])
     (batch,) = record.batches  # 3 minibatches of 16 real images
     d_steps = [inputs for inputs in record.inputs if len(inputs) == 32]  # reals and fakes together
     assert len(d_steps) == 3 and len(record.inputs) == 4  # then G's step shows D 16 fakes
@@ -253,7 +245,7 @@ def test_each_d_step_of_an_iteration_trains_on_its_own_minibatch(make_cfg):
 
 def test_checkpoint_intervals_count_iterations_not_optimizer_steps(make_cfg, tmp_path):
     """Every 2 iterations with 3 D steps: Lightning's step counter moves by 4 per iteration, not by 1 or 2."""
-    train(make_cfg("callbacks.checkpoint.every_n_iterations=2", "optimizer.d_steps=3", "test=false"))
+    train(make_cfg("callbacks.checkpoint.every_n_iterations=2", "d_steps=3", "test=false"))
     names = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
     assert names == ["best.ckpt", "iteration_2.ckpt", "iteration_4.ckpt", "iteration_6.ckpt", "last.ckpt"]
 
