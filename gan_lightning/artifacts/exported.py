@@ -10,16 +10,20 @@ import json
 from pathlib import Path
 
 import torch
+import yaml
 from hydra.utils import instantiate
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from gan_lightning.core.errors import describe
-from gan_lightning.core.paths import CheckpointError
+from gan_lightning.core.paths import CONF_DIR, CheckpointError
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 FORMAT = "gan_lightning.generator/1"
-GENERATOR_TARGETS = frozenset({"gan_lightning.gan.nets.MLPGenerator", "gan_lightning.gan.nets.DCGANGenerator"})
+# The generators an export may name: those of the model group's options (conf/model/*.yaml).
+GENERATOR_TARGETS = frozenset(
+    yaml.safe_load(path.read_text())["generator"]["_target_"] for path in (CONF_DIR / "model").glob("*.yaml")
+)
 
 
 def is_export(path: str | Path) -> bool:
