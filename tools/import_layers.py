@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("gan_lightning", "hydra_plugins")
 WINGS = ("gan", "quality", "sweeps")
 SUPPORT = ("data", "cli", "artifacts", "loggers")
-RANK = {"core": 0, **dict.fromkeys(SUPPORT, 1), **dict.fromkeys(WINGS, 2), "callbacks": 3, "runs": 4, "entry": 5}
+RANK = {
+    "core": 0, **dict.fromkeys(SUPPORT, 1), **dict.fromkeys(WINGS, 2), "callbacks": 3, "studies": 3, "runs": 4, "entry": 5
+}
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

@@ -82,19 +82,19 @@ def test_invalid_values_are_refused_naming_the_key(make_cfg, override, key):
         check_config(make_cfg(override))
 
 
-def test_the_searched_experiment_has_the_searchs_best_settings_and_a_ten_minute_clock():
+def test_the_searched_experiment_has_the_searchs_best_settings_and_the_iterations_of_its_ten_minutes():
     cfg = compose_train("experiment=dcgan_lsgan")
     assert cfg.model.generator._target_.endswith("DCGANGenerator") and cfg.model.generator.channels == 32
     assert cfg.model.discriminator.channels == 32 and cfg.loss._target_.endswith("LeastSquares")
     assert (cfg.optimizer.g.lr, cfg.optimizer.d.lr, list(cfg.optimizer.g.betas)) == (9.35e-4, 2.64e-4, [0.5, 0.999])
     assert cfg.ema == 0.99 and cfg.r1_gamma == 0 and not cfg.model.discriminator.spectral_norm
-    assert cfg.train_minutes == 10 and cfg.callbacks.compute_clock.budget_minutes == 10
+    assert cfg.train_minutes is None and cfg.iterations == 43500
 
 
-def test_the_ten_minute_best_is_dcgan_hinge_with_the_searchs_winner_in_bfloat16_and_the_clock_deciding():
+def test_the_ten_minute_best_is_dcgan_hinge_with_the_searchs_winner_in_bfloat16_for_9500_iterations():
     hinge, best = compose_train("experiment=dcgan_hinge"), compose_train("experiment=best_10min")
-    assert best.train_minutes == best.callbacks.compute_clock.budget_minutes == 10
-    assert best.iterations == 1000000 and best.trainer.max_epochs == -1 and best.tags == ["best_10min"]
+    assert best.train_minutes is None and best.callbacks.compute_clock.budget_minutes is None
+    assert best.iterations == 9500 and best.trainer.max_epochs == -1 and best.tags == ["best_10min"]
     assert best.trainer.val_check_interval == 5000 and best.trainer.check_val_every_n_epoch is None
     assert best.model.generator.channels == 128 and best.model.discriminator.channels == 64
     assert best.trainer.precision == "bf16-mixed"
@@ -103,22 +103,20 @@ def test_the_ten_minute_best_is_dcgan_hinge_with_the_searchs_winner_in_bfloat16_
     assert list(best.optimizer.g.betas) == list(best.optimizer.d.betas) == [0.0, 0.999]
     assert (best.ema, best.r1_gamma) == (0.9999, 1.0)
     for cfg in (hinge, best):  # everything else is dcgan_hinge's
-        cfg.train_minutes = cfg.callbacks.compute_clock.budget_minutes = cfg.iterations = cfg.tags = None
-        cfg.trainer.max_epochs = cfg.trainer.val_check_interval = None
+        cfg.iterations = cfg.tags = cfg.trainer.max_epochs = cfg.trainer.val_check_interval = None
         cfg.model.generator.channels = cfg.trainer.precision = cfg.ema = cfg.r1_gamma = None
         cfg.optimizer.g.lr = cfg.optimizer.d.lr = cfg.d_steps = None
         cfg.optimizer.g.betas = cfg.optimizer.d.betas = None
     assert best == hinge
 
 
-def test_the_hour_is_the_ten_minute_best_with_one_d_step_falling_rates_and_a_weaker_lazy_r1_for_sixty_minutes():
+def test_the_hour_is_the_ten_minute_best_with_one_d_step_falling_rates_and_a_weaker_lazy_r1_for_106000_iterations():
     best, hour = compose_train("experiment=best_10min"), compose_train("experiment=best_1h")
-    assert hour.train_minutes == hour.callbacks.compute_clock.budget_minutes == 60 and hour.tags == ["best_1h"]
+    assert hour.train_minutes is None and hour.iterations == 106000 and hour.tags == ["best_1h"]
     assert hour.trainer.val_check_interval == 10000 and hour.trainer.check_val_every_n_epoch is None
-    assert hour.iterations == 1000000 and hour.trainer.max_epochs == -1  # the clock decides
     assert (hour.d_steps, hour.lr_decay, hour.r1_every, hour.r1_gamma) == (1, 0.5, 16, 0.1)
     for cfg in (best, hour):  # everything else is best_10min's
-        cfg.train_minutes = cfg.callbacks.compute_clock.budget_minutes = cfg.tags = None
+        cfg.iterations = cfg.tags = None
         cfg.trainer.val_check_interval = cfg.d_steps = cfg.lr_decay = cfg.r1_every = cfg.r1_gamma = None
     assert hour == best
 
@@ -138,13 +136,13 @@ def test_the_conditional_experiments_are_the_best_ones_asking_for_the_digit_with
     assert conditional == plain
 
 
-def test_the_tutorials_best_is_the_tutorial_with_r1_and_the_clock_deciding():
+def test_the_tutorials_best_is_the_tutorial_with_r1_for_45000_iterations():
     tutorial, best = compose_train("experiment=tutorial"), compose_train("experiment=tutorial_mlp_best")
-    assert best.train_minutes == best.callbacks.compute_clock.budget_minutes == 10 and best.r1_gamma == 10
-    assert best.iterations == 1000000 and best.trainer.max_epochs == -1 and best.tags == ["tutorial_mlp_best"]
+    assert best.train_minutes is None and best.r1_gamma == 10
+    assert best.iterations == 45000 and best.trainer.max_epochs == -1 and best.tags == ["tutorial_mlp_best"]
     assert best.trainer.val_check_interval == 5000 and best.trainer.check_val_every_n_epoch is None
     for cfg in (tutorial, best):  # everything else is the tutorial's: its networks, loss and optimizer
-        cfg.train_minutes = cfg.callbacks.compute_clock.budget_minutes = cfg.iterations = cfg.tags = None
+        cfg.iterations = cfg.tags = None
         cfg.r1_gamma = cfg.trainer.max_epochs = cfg.trainer.val_check_interval = None
         cfg.trainer.check_val_every_n_epoch = None
     assert best == tutorial
@@ -363,3 +361,10 @@ def test_parallel_trials_count_the_running_ones_as_poor_and_a_resumed_search_res
     draws = [sampler._rng.randint(10**9) for sampler in (fresh, resumed)]
     assert draws[0] == np.random.RandomState(1234).randint(10**9)
     assert draws[1] == np.random.RandomState(1234 + 5).randint(10**9)
+
+
+@pytest.mark.parametrize("path", sorted((CONF_DIR / "experiment").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_single_run_preset_has_an_iteration_or_epoch_budget_and_no_time_budget(path):
+    cfg = compose_train(f"experiment={path.stem}")
+    assert cfg.train_minutes is None and cfg.callbacks.compute_clock.budget_minutes is None
+    assert cfg.iterations or cfg.trainer.max_epochs > 0
