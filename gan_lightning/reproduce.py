@@ -4,7 +4,8 @@ Trains the study's runs (one Hydra multirun per group, through the configured la
 as `hydra/launcher=parallel torch_threads=1`), continues where it stopped when rerun, and writes into
 outputs/reproduce/<study>/<date>_<time>/: results.json (every run and the machine), tables.md (the page's
 tables), comparison.md (yours against the published numbers, a Welch 95 % interval and a verdict per group),
-curves.png and samples.png. `--smoke` runs the study at a tiny budget (4 iterations, two seeds).
+curves.png and samples.png. `--smoke` runs the study at a tiny budget (4 iterations, two seeds) into a
+temporary folder.
 
     python -m gan_lightning.reproduce --list
     python -m gan_lightning.reproduce minimax-vs-nonsaturating
@@ -16,6 +17,7 @@ import argparse
 import logging
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from gan_lightning.cli.entry import exit_on_user_error, project_config
@@ -25,7 +27,7 @@ from gan_lightning.studies.report import write_report
 from gan_lightning.studies.results import RESULTS_FILE, finished, read_results
 from gan_lightning.studies.runner import run_study, study_folder
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("gan_lightning.reproduce")  # also when run as __main__
 
 
 def list_studies() -> str:
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="a tiny budget: 4 iterations, two seeds")
     parser.add_argument("--render-pages", action="store_true", help="rewrite the pages' tables from docs/results/data")
     parser.add_argument("--publish", type=Path, metavar="FOLDER", help="publish a finished reproduction")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # overrides may follow --smoke
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("gan_lightning").setLevel(logging.INFO)  # the project's lines, not every library's
 
@@ -84,7 +86,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def reproduce(name: str, smoke: bool, extra: list[str]) -> None:
     study = find_study(name)
-    folder, continued = study_folder(study, project_config().paths.log_dir, smoke, extra)
+    # A smoke run's files only show that the study runs: a temporary folder, not outputs/.
+    root = Path(tempfile.gettempdir()) / "gan_lightning-smoke" if smoke else project_config().paths.log_dir
+    folder, continued = study_folder(study, root, smoke, extra)
     log.info("%s %s: %s", "Continuing" if continued else "Running", study.name, folder)
     try:
         run_study(study, folder, smoke, extra)

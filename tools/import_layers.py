@@ -3,10 +3,10 @@
     python tools/import_layers.py        # prints every violation; exit status 1 if there is one
 
 Layers, top to bottom: the entry points (modules at the top of gan_lightning/, and hydra_plugins/) > runs (a
-training run's machinery) > callbacks > the wings gan / quality / sweeps > the support data / cli / artifacts /
-loggers > the base, core (errors, paths, iterations, curves). An import goes down or stays in its own layer;
-the wings do not import each other; no module reaches itself through a chain of imports (a circle), counting
-the imports inside functions too.
+training run's machinery) > callbacks, studies (reproduce's) > the wings gan / quality / sweeps > the support
+data / cli / artifacts / loggers > the base, core (errors, paths, iterations, curves). An import goes down or
+stays in its own layer; the wings do not import each other; no module reaches itself through a chain of
+imports (a circle), counting the imports inside functions too.
 """
 
 import argparse
@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("gan_lightning", "hydra_plugins")
 WINGS = ("gan", "quality", "sweeps")
 SUPPORT = ("data", "cli", "artifacts", "loggers")
-RANK = {
-    "core": 0, **dict.fromkeys(SUPPORT, 1), **dict.fromkeys(WINGS, 2), "callbacks": 3, "studies": 3, "runs": 4, "entry": 5
-}
+# studies/ composes the wings (sweeps' jobs and statistics) into results pages: above them, beside callbacks.
+RANK = {"core": 0, **dict.fromkeys(SUPPORT, 1), **dict.fromkeys(WINGS, 2), "callbacks": 3, "studies": 3, "runs": 4}
+RANK["entry"] = 5
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

@@ -18,11 +18,13 @@ from gan_lightning.sweeps.jobs import Job, read_jobs
 from gan_lightning.sweeps.plots import read_curves
 
 RESULTS_FILE = "results.json"
+INVOCATION = "invocation.json"  # how the study folder was started: its options and commit
 SATURATED = 1e-3  # D(G(z)) below this: G's minimax gradient has all but vanished (the tutorial's 0.0001)
 
 
-def machine() -> dict[str, object]:
-    """What ran the study: CPU model, cores, GPU if any, torch's version and threads, the commit."""
+def machine(trained_at: str | None = None) -> dict[str, object]:
+    """What ran the study: CPU model, cores, GPU if any, torch's version, and the commit that trained its runs
+    (`trained_at`, recorded when the study started; else this checkout's)."""
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -33,7 +35,7 @@ def machine() -> dict[str, object]:
         "cores": os.cpu_count(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch": torch.__version__,
-        "commit": commit(),
+        "commit": trained_at or commit(),
     }
 
 
@@ -69,6 +71,8 @@ def saturation(job: Job) -> dict[str, float]:
 
 def collect(study: Study, folder: Path, smoke: bool, extra: list[str]) -> dict[str, object]:
     """The results of a study folder's runs so far (a run not finished is listed with its status)."""
+    invocation = folder / INVOCATION
+    started = json.loads(invocation.read_text()) if invocation.exists() else {}
     runs = []
     for index, (group, _) in enumerate(study.multiruns(smoke)):
         for job in read_jobs(folder / "runs" / str(index)):
@@ -89,7 +93,7 @@ def collect(study: Study, folder: Path, smoke: bool, extra: list[str]) -> dict[s
         "command": " ".join(["python -m gan_lightning.reproduce", study.name, *(["--smoke"] if smoke else []), *extra]),
         "smoke": smoke,
         "date": datetime.now().strftime("%Y-%m-%d"),
-        "machine": machine(),
+        "machine": machine(started.get("commit")),
         "planned_runs": study.run_count(smoke),
         "runs": runs,
     }

@@ -29,11 +29,12 @@ NAMES = {
 
 
 def number(value: float | None) -> str:
-    """Three significant digits at most, no exponent above 1e-3: 733, 48.5, 0.954, 0.00012."""
+    """Three significant digits at most, no exponent above 1e-3, whole numbers without decimals: 733, 48.5,
+    0.954, 1.2e-04, 7."""
     if value is None:
         return "–"
     size = abs(value)
-    if size >= 100:
+    if size >= 100 or float(value).is_integer():  # counts (digits, iterations) without decimals
         return f"{value:,.0f}"
     if size >= 10:
         return f"{value:.1f}"
@@ -174,10 +175,11 @@ def provenance(results: dict) -> str:
     """One line: where and when the runs were made."""
     m = results["machine"]
     gpu = m["gpu"] or "no GPU"
-    runs = len(done(results))
+    runs = done(results)
+    minutes = sum(run.get("wall_minutes", 0.0) for run in runs)
     return (
-        f"{runs} runs of `{results['command']}` on {m['cpu']} ({m['cores']} cores, {gpu}), torch {m['torch']}, "
-        f"commit {m['commit']}, {results['date']}."
+        f"{len(runs)} runs of `{results['command']}` on {m['cpu']} ({m['cores']} cores, {gpu}), torch {m['torch']}, "
+        f"commit {m['commit']}, {results['date']}; the runs' wall-clock minutes add up to {number(minutes)}."
     )
 
 

@@ -17,11 +17,18 @@ CURVES = [tag("g_loss"), tag("d_fake_prob"), tag("g_grad_norm"), "val/fid"]
 COMPUTE = [tag("wall_clock_s"), tag("images_seen")]
 
 
+def event_folder(folder: Path) -> Path:
+    """Where a run folder's TensorBoard events are: tensorboard/ itself, or in a sweep the job's named run
+    inside it (tensorboard/loss=minimax,seed=2/)."""
+    found = sorted({path.parent for path in (folder / "tensorboard").rglob("events.out.tfevents.*")})
+    return found[0] if found else folder / "tensorboard"
+
+
 def read_curves(folder: Path) -> dict[str, tuple[list[int], list[float]]]:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     logging.getLogger("tensorboard").setLevel(logging.WARNING)  # its "No path found after ..." per event file
-    events = EventAccumulator(str(folder / "tensorboard"), size_guidance={"scalars": 0})
+    events = EventAccumulator(str(event_folder(folder)), size_guidance={"scalars": 0})
     events.Reload()
     tags = set(events.Tags()["scalars"])
     curves = {}

@@ -22,6 +22,7 @@ def results(fids: dict[str, list[float]], saturated: dict[str, list[float]] | No
                 "status": "completed",
                 "iterations": 3000,
                 "train_minutes": 0.75,
+                "wall_minutes": 1.5,
                 "metrics": {"val/fid": fid, "test/fid": fid - 3},
             }
             if saturated:
@@ -34,7 +35,7 @@ def results(fids: dict[str, list[float]], saturated: dict[str, list[float]] | No
 @pytest.mark.parametrize(
     "value,shown",
     [(733.4, "733"), (1234.5, "1,234"), (48.46, "48.5"), (2.784, "2.78"), (0.9541, "0.954"), (0.00012, "1.2e-04"),
-     (0.0, "0"), (-0.0796, "-0.0796"), (None, "–")],
+     (0.0, "0"), (-0.0796, "-0.0796"), (7.0, "7"), (None, "–")],
 )  # fmt: skip
 def test_numbers_keep_three_significant_digits(value, shown):
     assert number(value) == shown
@@ -44,7 +45,7 @@ def test_the_groups_table_holds_each_groups_mean_and_std_over_its_seeds():
     table = groups_table(results({"loss=minimax": [700, 720, 740], "loss=nonsaturating": [480, 500]}))
     lines = table.splitlines()
     assert lines[0] == "| group | runs | iterations | training min | val FID ↓ | test FID ↓ |"
-    assert lines[2] == "| `loss=minimax` | 3 | 3,000 | 0.750 ± 0 | 720 ± 20.0 | 717 ± 20.0 |"
+    assert lines[2] == "| `loss=minimax` | 3 | 3,000 | 0.750 ± 0 | 720 ± 20 | 717 ± 20 |"
     assert lines[3] == "| `loss=nonsaturating` | 2 | 3,000 | 0.750 ± 0 | 490 ± 14.1 | 487 ± 14.1 |"
 
 
@@ -70,7 +71,7 @@ def test_saturation_columns_appear_where_measured():
 def test_a_reproduction_agrees_where_the_interval_holds_zero_and_differs_where_not():
     published = results({"g": [100, 104, 102]})
     agreeing = comparison_table(results({"g": [101, 103, 99]}), published).splitlines()
-    assert agreeing[2].startswith("| `g` | val FID ↓ | 101 ± 2.00 | 102 ± 2.00 | -1.00 | [")
+    assert agreeing[2].startswith("| `g` | val FID ↓ | 101 ± 2 | 102 ± 2 | -1 | [-5.53, 3.53] |")
     assert agreeing[2].endswith("| agrees |")
     differing = comparison_table(results({"g": [150, 152, 151]}), published).splitlines()
     assert differing[2].endswith("| differs |")
@@ -78,8 +79,8 @@ def test_a_reproduction_agrees_where_the_interval_holds_zero_and_differs_where_n
 
 
 def test_provenance_names_the_machine_the_commit_and_the_date():
-    line = provenance(results({"g": [1.0]}))
+    line = provenance(results({"g": [1.0, 2.0]}))
     assert line == (
-        "1 runs of `python -m gan_lightning.reproduce s` on Test CPU (2 cores, no GPU), torch 2.x, commit abc123, "
-        "2026-12-07."
+        "2 runs of `python -m gan_lightning.reproduce s` on Test CPU (2 cores, no GPU), torch 2.x, commit abc123, "
+        "2026-12-07; the runs' wall-clock minutes add up to 3."
     )

@@ -19,6 +19,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from gan_lightning.core.curves import tag as curve
+from gan_lightning.sweeps.plots import read_curves
 from gan_lightning.sweeps.report import write_summary
 from tests.helpers import CONF_DIR, PROJECT_ROOT, cli_overrides, run_module
 
@@ -66,6 +67,11 @@ def test_two_losses_two_seeds_summary(mnist_dir, tmp_path):
             # mean ± sample standard deviation over the two seeds, as printed
             assert cells[metric] == f"{statistics.fmean(values):.4g} ± {statistics.stdev(values):.2g}", metric
     assert (sweep / "curves.png").stat().st_size > 10_000
+    # The curves drawn come from each job's own TensorBoard run, which a sweep names by its overrides.
+    for job in ("0", "3"):
+        curves = read_curves(sweep / job)
+        assert {curve("g_loss"), curve("d_fake_prob"), curve("g_grad_norm"), "val/fid"} <= set(curves)
+        assert curves[curve("d_fake_prob")][0][:3] == [0, 1, 2]  # every logged iteration, from the first
     # Every job's final grid in one picture, one panel per job.
     assert plt.imread(sweep / "samples.png").shape[1] > 4 * plt.imread(sweep / "0" / "samples" / "final.png").shape[1]
 
