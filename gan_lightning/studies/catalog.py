@@ -127,7 +127,11 @@ STUDIES = {
             "conditional",
             "ask for a digit: conditional against unconditional at best_10min's budget",
             shared=(),
-            groups=(("experiment=best_10min",), ("experiment=conditional_best_10min",)),
+            groups=(
+                ("experiment=best_10min",),
+                ("experiment=conditional_best_10min", "aux_classifier_weight=0"),  # the projection head alone
+                ("experiment=conditional_best_10min",),
+            ),
             seeds=(42, 1, 2),
             metrics=("val/fid", "test/fid", "val/asked_digit_acc", "val/precision", "val/recall"),
         ),
