@@ -24,6 +24,7 @@ from tqdm import tqdm
 from gan_lightning.core.paths import PROJECT_ROOT
 from gan_lightning.studies.catalog import Study, StudyError
 from gan_lightning.studies.results import INVOCATION, RESULTS_FILE, commit, finished, read_results
+from gan_lightning.sweeps.jobs import Job, read_jobs
 
 LOG = "reproduce.log"
 CHILD_PID = "running.pid"  # the multirun now training, while it runs
@@ -50,33 +51,27 @@ def same_options(started: dict, asked: dict) -> bool:
     return {key: started.get(key) for key in asked} == asked
 
 
-def job_folders(sweep_dir: Path) -> list[Path]:
-    return sorted(path.parent.parent for path in sweep_dir.glob("*/.hydra/overrides.yaml"))
+def study_jobs(folder: Path) -> list[Job]:
+    """Every run of the study folder so far, each group's multirun read as a sweep's jobs."""
+    return [job for sweep_dir in sorted((folder / "runs").glob("*")) for job in read_jobs(sweep_dir)]
 
 
 def clear_unfinished(sweep_dir: Path) -> None:
-    """Remove the folders of jobs that neither finished nor failed (killed mid-run): they start over."""
-    for folder in job_folders(sweep_dir):
-        if not (folder / "metrics.json").exists():
-            shutil.rmtree(folder)
+    """Remove the folders of jobs that did not finish (killed mid-run, or failed): they start over."""
+    for job in read_jobs(sweep_dir):
+        if job.status != "completed":
+            shutil.rmtree(job.folder)
 
 
 def ended(folder: Path) -> int:
     """Runs of the study folder that finished (or failed for good)."""
-    return sum(
-        (job / "metrics.json").exists() or (job / "FAILED").exists()
-        for job in (folder / "runs").glob("*/*")
-        if job.is_dir()
-    )
+    return sum(job.status != "running" for job in study_jobs(folder))
 
 
 def training_now(folder: Path) -> str:
     """The seeds of the runs training now (job folders with a config and no result yet), e.g. "seed=3"."""
-    running = []
-    for job in sorted((folder / "runs").glob("*/*/.hydra/overrides.yaml")):
-        if not (job.parent.parent / "metrics.json").exists() and not (job.parent.parent / "FAILED").exists():
-            running += [line.strip("- \n") for line in job.read_text().splitlines() if "seed=" in line]
-    return " ".join(running)
+    running = [job for job in study_jobs(folder) if job.status == "running"]
+    return " ".join(o for job in running for o in job.overrides if o.startswith("seed="))
 
 
 def wait_for_stopped_run(folder: Path, timeout_s: float = 300.0) -> None:
@@ -131,7 +126,7 @@ def run_study(study: Study, folder: Path, smoke: bool, extra: list[str]) -> None
                 (folder / CHILD_PID).write_text(str(child.pid))
                 follow(child, folder, bar, group)
                 (folder / CHILD_PID).unlink()
-            if child.returncode and not any((job / "metrics.json").exists() for job in job_folders(sweep_dir)):
+            if child.returncode and not any(job.status == "completed" for job in read_jobs(sweep_dir)):
                 tail = " ".join(log_path.read_text().strip().splitlines()[-1:])
                 raise StudyError(f"group `{group}` of {study.name} could not run ({tail}); the whole log: {log_path}")
 
