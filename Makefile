@@ -5,17 +5,17 @@ STAMP  := $(VENV)/.installed
 # The real MNIST: set GAN_DATA_DIR to a folder holding MNIST/raw; without it, data/ is used (and downloaded into).
 ARGS   ?=
 
-.PHONY: help install lock train test test-full mutate tensorboard docs docs-build lint clean classifier calibrate bench gpu-check
+.PHONY: help install lock train test test-full mutate tensorboard dashboard docs docs-build lint clean classifier calibrate bench gpu-check
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E -e 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' -e 's/\$$\$$/$$/g' | expand -t 20
 
-install: $(STAMP)  ## the environment in .venv/ (torch 2.14.1, torchvision 0.29.1, pyproject.toml's packages, test and docs tools, the W&B and MLflow extras)
+install: $(STAMP)  ## the environment in .venv/ (torch 2.14.1, torchvision 0.29.1, pyproject.toml's packages, test and docs tools, the W&B, MLflow and optuna-dashboard extras)
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -c constraints.txt -e '.[dev,docs,wandb,mlflow]'
+	$(PYTHON) -m pip install --quiet -c constraints.txt -e '.[dev,docs,wandb,mlflow,dashboard]'
 	touch $(STAMP)
 
 lock: $(STAMP)  ## record the exact versions in .venv/ in constraints.txt (after the tests pass with them)
@@ -39,6 +39,9 @@ mutate: $(STAMP)  ## mutation testing of the pure modules: kill rate and every s
 
 tensorboard: $(STAMP)  ## TensorBoard over every run and sweep in outputs/
 	$(VENV)/bin/tensorboard --logdir outputs
+
+dashboard: $(STAMP)  ## optuna-dashboard over every search in outputs/train/searches/ (http://127.0.0.1:8080)
+	$(PYTHON) -m gan_lightning.dashboard $(ARGS)
 
 docs: $(STAMP)  ## the documentation site at http://localhost:8000 (pages in docs/, rebuilt as they change)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve

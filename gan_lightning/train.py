@@ -14,7 +14,7 @@ import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, ListConfig
 
 from gan_lightning.callbacks import LastValidation
 from gan_lightning.checks import check_config
@@ -75,9 +75,14 @@ def announce(cfg: DictConfig) -> None:
     log.info("Watch it: tensorboard --logdir %s", watch)
 
 
-def optimized_metric(cfg: DictConfig) -> float | None:
-    """What the command runs: train, and return the metric a sweeper optimizes (optimized_metric)."""
-    return train(cfg).get(cfg.get("optimized_metric"))
+def optimized_metric(cfg: DictConfig) -> float | list[float | None] | None:
+    """What the command runs: train, and return the metric a sweeper optimizes (optimized_metric), or one
+    value per metric when it names several (a search of several objectives)."""
+    metrics = train(cfg)
+    wanted = cfg.get("optimized_metric")
+    if isinstance(wanted, ListConfig):
+        return [metrics.get(name) for name in wanted]
+    return metrics.get(wanted)
 
 
 main = entry_point("train")(optimized_metric)

@@ -5,7 +5,7 @@ and rounding cannot differ."""
 import statistics
 from collections.abc import Callable
 
-from gan_lightning.sweeps.statistics import welch_interval
+from gan_lightning.sweeps.statistics import verdict, welch_interval
 
 NAMES = {
     "val/fid": "val FID ↓",
@@ -118,13 +118,6 @@ def runs_table(results: dict) -> str:
     return table(header, rows)
 
 
-def verdict(interval: tuple[float, float, float], first: str, second: str, runs: int) -> str:
-    difference, low, high = interval
-    if low > 0 or high < 0:
-        return f"`{second if difference > 0 else first}` lower (significant at 5 %)"
-    return f"not distinguishable with {runs} seeds"
-
-
 def differences_table(results: dict) -> str:
     """Every pair of groups: the difference of the study's first metric, its Welch 95 % interval, a verdict."""
     metric = columns(results)[0] if done(results) else "val/fid"
@@ -141,7 +134,7 @@ def differences_table(results: dict) -> str:
             least = min(len(by_group[first]), len(by_group[second]))
             rows.append(
                 [f"`{first}`", f"`{second}`", runs, number(difference), f"[{number(low)}, {number(high)}]",
-                 verdict(interval, first, second, least)]
+                 verdict(interval, f"`{first}`", f"`{second}`", least)]
             )  # fmt: skip
     label = NAMES.get(metric, metric)
     return table(["first", "second", "runs", f"{label}: first − second", "95 % interval (Welch)", "verdict"], rows)

@@ -5,7 +5,7 @@
 During a multirun, SweepSummaryCallback rewrites the summary whenever a job ends, failed jobs included
 (Hydra skips `on_multirun_end` when a job raised), so the folder always holds the summary of all jobs so
 far. It writes summary.csv, summary.md, curves.png and samples.png (every job's final grid) into the
-sweep folder.
+sweep folder; a search of two objectives adds its Pareto front (a table in summary.md, pareto.png).
 """
 
 import csv
@@ -17,6 +17,7 @@ from hydra.experimental.callback import Callback
 
 from gan_lightning.cli.resolvers import in_multirun
 from gan_lightning.sweeps.jobs import Job, read_jobs
+from gan_lightning.sweeps.pareto import objectives, pareto_table, plot_pareto
 from gan_lightning.sweeps.plots import plot_curves, plot_samples
 from gan_lightning.sweeps.statistics import comparisons, group_stats
 
@@ -41,7 +42,7 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.4g}"
 
 
-def write_tables(sweep_dir: Path, jobs: list[Job], metrics: list[str]) -> None:
+def write_tables(sweep_dir: Path, jobs: list[Job], metrics: list[str], sections: list[str] = ()) -> None:
     header = ["job", "group", "overrides", "status", "error", "iterations", "wall_time_s", *metrics]
     table = io.StringIO()
     writer = csv.writer(table)  # rows end in \r\n, as csv files do
@@ -75,6 +76,7 @@ def write_tables(sweep_dir: Path, jobs: list[Job], metrics: list[str]) -> None:
         cells = [f"{stats[name][0]:.4g} ± {stats[name][1]:.2g}" if name in stats else "" for name in metrics]
         lines.append(f"| {group} | {runs} | " + " | ".join(cells) + " |")
     lines += comparison_table(jobs)
+    lines += sections
     (sweep_dir / "summary.md").write_text("\n".join(lines) + "\n")
 
 
@@ -106,7 +108,11 @@ def write_summary(sweep_dir: str | Path) -> list[Job]:
     jobs = read_jobs(sweep_dir)
     present = {name for job in jobs for name in job.metrics}
     metrics = [name for name in METRICS if name in present]
-    write_tables(sweep_dir, jobs, metrics)
+    goals = objectives(sweep_dir, jobs)
+    two_objectives = len(goals) > 1
+    write_tables(sweep_dir, jobs, metrics, pareto_table(jobs, goals) if two_objectives else [])
+    if two_objectives:
+        plot_pareto(sweep_dir, jobs, goals)
     plot_curves(sweep_dir, jobs)
     plot_samples(sweep_dir, jobs)
     return jobs

@@ -1,6 +1,5 @@
 """Statistics over a sweep's jobs: mean and std per group of seeds, and Welch intervals between groups."""
 
-import math
 import statistics
 from dataclasses import dataclass
 
@@ -28,12 +27,18 @@ def welch_interval(a: list[float], b: list[float], level: float = 0.95) -> tuple
     if len(a) < 2 or len(b) < 2:
         return None
     difference = statistics.fmean(a) - statistics.fmean(b)
-    var_a, var_b = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
-    if var_a + var_b == 0:
+    if statistics.variance(a) + statistics.variance(b) == 0:  # no spread: t is undefined, the interval a point
         return difference, difference, difference
-    freedom = (var_a + var_b) ** 2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))
-    half_width = scipy.stats.t.ppf((1 + level) / 2, freedom) * math.sqrt(var_a + var_b)
-    return difference, difference - half_width, difference + half_width
+    interval = scipy.stats.ttest_ind(a, b, equal_var=False).confidence_interval(confidence_level=level)
+    return difference, float(interval.low), float(interval.high)
+
+
+def verdict(interval: tuple[float, float, float], first: str, second: str, runs: int, level: float = 0.95) -> str:
+    """Which of two groups is lower, when the interval of first - second excludes 0 at its level."""
+    difference, low, high = interval
+    if low > 0 or high < 0:
+        return f"{second if difference > 0 else first} lower (significant at {round((1 - level) * 100, 6):g} %)"
+    return f"not distinguishable with {runs} seeds"
 
 
 @dataclass
@@ -43,16 +48,13 @@ class Comparison:
     differs_in: str
     runs: tuple[int, int]
     interval: tuple[float, float, float] | None
+    level: float = 0.95
 
     @property
     def verdict(self) -> str:
         if self.interval is None:
             return "needs at least 2 seeds per group"
-        difference, low, high = self.interval
-        if low > 0 or high < 0:
-            better = self.first if difference < 0 else self.second
-            return f"significant at 5 %: {better} is lower"
-        return f"not distinguishable with {min(self.runs)} seeds"
+        return verdict(self.interval, self.first, self.second, min(self.runs), self.level)
 
 
 def comparisons(jobs: list[Job], metric: str = "val/fid") -> list[Comparison]:

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra._internal.utils import _locate
@@ -13,7 +12,7 @@ from gan_lightning.checks import check_config
 from gan_lightning.cli.entry import project_config, user_error
 from gan_lightning.core.errors import ConfigError
 from gan_lightning.core.paths import PROJECT_ROOT, run_folder
-from tests.helpers import CONF_DIR, compose_train
+from tests.helpers import CONF_DIR, compose_train, needs_extra
 
 GROUPS = ["data", "model", "optimizer", "loss", "trainer", "logger", "callbacks", "paths", "debug", "experiment"]
 
@@ -22,7 +21,13 @@ def options(group: str) -> list[str]:
     return sorted(path.stem for path in (CONF_DIR / group).glob("*.yaml"))
 
 
-@pytest.mark.parametrize("group,option", [(g, o) for g in GROUPS for o in options(g)])
+def option_param(group: str, option: str):
+    """A logger of an optional extra is checked only where that extra is installed (the check needs it)."""
+    extra = option if group == "logger" and option in ("wandb", "mlflow") else None
+    return pytest.param(group, option, marks=needs_extra(extra) if extra else ())
+
+
+@pytest.mark.parametrize("group,option", [option_param(g, o) for g in GROUPS for o in options(g)])
 def test_every_option_composes_and_passes_the_checks(group, option):
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=[f"{group}={option}"], return_hydra_config=True)
@@ -342,25 +347,6 @@ def test_a_resumed_train_run_writes_into_the_run_it_resumes(tmp_path):
     assert run_folder(str(tmp_path / "empty_run"), "train", str(logs), new) == new  # train says what is wrong
     assert run_folder(None, "train", str(logs), new) == new
     assert run_folder(str(run), "evaluate", str(logs), new) == new  # only train continues a run
-
-
-@pytest.mark.parametrize("n_jobs,liar", [(2, True), (1, False)])
-def test_parallel_trials_count_the_running_ones_as_poor_and_a_resumed_search_reseeds(n_jobs, liar):
-    """constant_liar where trials run side by side; the seed moves on by the trials a study already holds."""
-    from hydra_plugins.gan_lightning_optuna.resumable_sweeper import ResumableOptunaSweeper
-
-    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=["hparams_search=dcgan_minutes"], return_hydra_config=True)
-
-    class Search:  # the settings the sweeper reads, as the plugin holds them
-        config, sampler = cfg, instantiate(cfg.hydra.sweeper.sampler)
-
-    Search.n_jobs = n_jobs
-    fresh, resumed = ResumableOptunaSweeper._sampler(Search, 0), ResumableOptunaSweeper._sampler(Search, 5)
-    assert fresh._constant_liar is liar and resumed._constant_liar is liar
-    draws = [sampler._rng.randint(10**9) for sampler in (fresh, resumed)]
-    assert draws[0] == np.random.RandomState(1234).randint(10**9)
-    assert draws[1] == np.random.RandomState(1234 + 5).randint(10**9)
 
 
 @pytest.mark.parametrize("path", sorted((CONF_DIR / "experiment").glob("*.yaml")), ids=lambda p: p.stem)

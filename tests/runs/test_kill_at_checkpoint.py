@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from gan_lightning.core.curves import tag as curve
-from tests.helpers import PROJECT_ROOT, checkpoint_iteration, cli_overrides, subprocess_env, tensorboard_events
+from tests.helpers import (
+    PROJECT_ROOT,
+    checkpoint_iteration,
+    cli_overrides,
+    needs_extra,
+    subprocess_env,
+    tensorboard_events,
+)
 from tests.runs.tracking_records import mlflow_runs, wandb_runs
 
 ITERATIONS = 24  # 16 a tiny epoch, validated at its end
@@ -66,6 +73,7 @@ def mlflow_steps(store: Path, tag: str) -> list[int]:
     return [step for step, _ in only["curves"][tag]]
 
 
+@needs_extra("wandb", "mlflow")
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_kill_right_after_a_checkpoint_leaves_every_logger_one_unbroken_curve(
     mnist_dir, tmp_path, runs_in_tmp_path, kind

@@ -12,7 +12,7 @@ from gan_lightning.core.curves import tag as curve
 from gan_lightning.core.errors import ConfigError, NonFiniteLossError
 from gan_lightning.loggers.handoff import RUNS_KEY
 from gan_lightning.train import train
-from tests.helpers import tensorboard_events
+from tests.helpers import needs_extra, tensorboard_events
 from tests.runs.tracking_records import mlflow_runs, wandb_runs
 
 # Iterations 0..3, then a resumed run to 7; sample grids every 3 iterations.
@@ -55,6 +55,7 @@ def final(metrics: dict) -> dict[str, float]:
     return {f"final/{k.replace('/', '_')}": v for k, v in metrics.items() if k.startswith(("val/", "test/"))}
 
 
+@needs_extra("wandb")
 def test_wandb_gets_the_scalars_grids_hyperparameters_and_final_metrics_and_a_resume_continues_its_run(
     make_cfg, tmp_path
 ):
@@ -74,6 +75,7 @@ def test_wandb_gets_the_scalars_grids_hyperparameters_and_final_metrics_and_a_re
     assert resumed.config["ckpt_path"].endswith("last.ckpt") and first.config["iterations"] == 4
 
 
+@needs_extra("mlflow")
 def test_mlflow_gets_the_scalars_grids_hyperparameters_and_final_metrics_and_a_resume_continues_its_run(
     make_cfg, tmp_path, runs_in_tmp_path
 ):
@@ -92,6 +94,7 @@ def test_mlflow_gets_the_scalars_grids_hyperparameters_and_final_metrics_and_a_r
     assert run["params"]["hparams/classifier_hash"] == classifier_hash(tmp_path)
 
 
+@needs_extra("wandb", "mlflow")
 @pytest.mark.parametrize("tracker, package", [("wandb", "wandb"), ("mlflow", "mlflow")])
 def test_a_tracker_whose_package_is_missing_is_refused_naming_the_extra(make_cfg, monkeypatch, tracker, package):
     cfg = make_cfg(f"logger={tracker}")
@@ -103,6 +106,7 @@ def test_a_tracker_whose_package_is_missing_is_refused_naming_the_extra(make_cfg
         checks.check_config(cfg)
 
 
+@needs_extra("wandb", "mlflow")
 @pytest.mark.parametrize("outcome", ["finished", "diverged"])
 def test_no_logger_thread_outlives_its_run(make_cfg, outcome):
     """Every logger is flushed and closed when train() returns or raises, after the final validation and test."""

@@ -17,7 +17,7 @@ from gan_lightning.sweep_report import main
 from gan_lightning.sweeps.jobs import read_jobs
 from gan_lightning.sweeps.plots import fid_against_compute
 from gan_lightning.sweeps.report import SweepSummaryCallback, write_summary
-from gan_lightning.sweeps.statistics import comparisons, group_stats, welch_interval
+from gan_lightning.sweeps.statistics import comparisons, group_stats, verdict, welch_interval
 
 FIDS = {"0": 400.0, "1": 300.0, "2": 100.0, "3": 140.0}
 
@@ -219,6 +219,13 @@ def test_welch_interval_matches_the_worked_example_and_scipys_test():
         assert significant == (low > 0 or high < 0)  # the interval and the test agree
 
 
+def test_the_verdict_speaks_at_the_intervals_own_level():
+    # a = 1, 2, 3 against b = 4, 5, 6: the 90 % interval [-4.74, -1.26] excludes 0, the 99 % one [-6.76, 0.76] not
+    assert verdict(welch_interval([1, 2, 3], [4, 5, 6], 0.90), "a", "b", 3, 0.90) == "a lower (significant at 10 %)"
+    assert verdict(welch_interval([4, 5, 6], [1, 2, 3], 0.95), "a", "b", 3) == "b lower (significant at 5 %)"
+    assert verdict(welch_interval([1, 2, 3], [4, 5, 6], 0.99), "a", "b", 3, 0.99) == "not distinguishable with 3 seeds"
+
+
 def test_groups_that_differ_in_one_override_are_compared_with_a_verdict(tmp_path):
     fids = {("minimax", "mlp"): [900, 950, 1000], ("nonsaturating", "mlp"): [400, 450, 500],
             ("minimax", "dcgan"): [880, 1500, 300], ("nonsaturating", "dcgan"): [800, 700, 900]}  # fmt: skip
@@ -229,7 +236,7 @@ def test_groups_that_differ_in_one_override_are_compared_with_a_verdict(tmp_path
     assert len(found) == 4  # the two diagonal pairs differ in two overrides: not compared
     clear = found[("loss=minimax model=mlp", "loss=nonsaturating model=mlp")]
     assert clear.differs_in == "loss" and clear.runs == (3, 3) and clear.interval[0] == 500
-    assert clear.verdict == "significant at 5 %: loss=nonsaturating model=mlp is lower"
+    assert clear.verdict == "loss=nonsaturating model=mlp lower (significant at 5 %)"
     noisy = found[("loss=minimax model=dcgan", "loss=nonsaturating model=dcgan")]
     assert noisy.differs_in == "loss" and noisy.verdict == "not distinguishable with 3 seeds"
     write_summary(tmp_path)
