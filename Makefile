@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -c constraints.txt -e '.[dev,docs,wandb,mlflow,dashboard]'
+	# Hydra's own Optuna sweeper registers the configs the project's sweeper defines (hydra/sweeper/optuna): an
+	# environment that still holds it cannot compose a search.
+	$(PYTHON) -m pip uninstall --quiet --yes hydra-optuna-sweeper 2>/dev/null || true
 	touch $(STAMP)
 
 lock: $(STAMP)  ## record the exact versions in .venv/ in constraints.txt (after the tests pass with them)
