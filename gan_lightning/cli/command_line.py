@@ -12,6 +12,7 @@ import sys
 
 from hydra import compose, initialize_config_dir
 from hydra._internal.utils import get_args_parser
+from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, ValueType
 from hydra.errors import HydraException, MissingConfigException
@@ -24,6 +25,11 @@ from gan_lightning.core.paths import CONF_DIR
 
 ENUMERABLE_SWEEPS = (ValueType.CHOICE_SWEEP, ValueType.SIMPLE_CHOICE_SWEEP, ValueType.RANGE_SWEEP)
 REQUIRED_EXAMPLES = {"ckpt_path": "ckpt_path=last (the newest run's last checkpoint), best, or a run folder"}
+# Hydra plugins (by ConfigStore provider) that register a config under a name conf/ also uses, and the fix.
+SHADOWING_PLUGINS = {
+    "optuna_sweeper": "pip uninstall hydra-optuna-sweeper (the project's own sweeper replaces it; make install "
+    "removes it)",
+}
 
 
 def check_command_line(config_name: str, argv: list[str]) -> None:
@@ -55,7 +61,7 @@ def command_line_error(config_name: str, overrides: list[str], showing_config: b
         if match:
             others = [line for line in first_job if line.split("=")[0] != match.group(1)]
             return unknown_key(config_name, match.group(1), others)
-        return one_line(str(err))
+        return shadowed_config(str(err)) or one_line(str(err))
     if showing_config:
         return None  # --cfg shows the config as it is, ??? included
     missing = [key for key, node in flat_nodes(cfg) if not key.startswith("hydra") and node._is_missing()]
@@ -94,6 +100,18 @@ def unknown_option(message: str, overrides: list[Override]) -> str | None:
     near = difflib.get_close_matches(option, options, n=1)
     hint = f"; did you mean {group}={near[0]}?" if near else ""
     return f"{group}={option} is not an option of {group}; its options: {', '.join(options)}{hint}"
+
+
+def shadowed_config(message: str) -> str | None:
+    """`hydra/sweeper/optuna` of conf/ registered again by an installed Hydra plugin: Hydra refuses to compose
+    the pair, in a paragraph about schema matching that names neither the plugin nor the fix."""
+    match = re.search(r"'([^']+)' is validated against ConfigStore schema with the same name", message)
+    if not match:
+        return None
+    path = match.group(1).removesuffix(".yaml")
+    provider = ConfigStore.instance().load(f"{path}.yaml").provider
+    fix = SHADOWING_PLUGINS.get(provider, f"uninstall the package of the Hydra plugin {provider!r}")
+    return f"conf/{path}.yaml is also registered by an installed Hydra plugin, and Hydra refuses the two: {fix}"
 
 
 def unknown_key(config_name: str, key: str, others: list[str]) -> str:

@@ -20,8 +20,7 @@ def write_report(study: Study, folder: Path, smoke: bool, extra: list[str]) -> s
         provenance(results),
         "## Groups (mean ± std over seeds)",
         groups_table(results),
-        "## Differences between groups",
-        differences_table(results),
+        *(("## Differences between groups", differences_table(results)) if len(study.groups) > 1 else ()),
         "## Runs",
         runs_table(results),
     ]

@@ -171,7 +171,8 @@ def provenance(results: dict) -> str:
     runs = done(results)
     minutes = sum(run.get("wall_minutes", 0.0) for run in runs)
     return (
-        f"{len(runs)} runs of `{results['command']}` on {m['cpu']} ({m['cores']} cores, {gpu}), torch {m['torch']}, "
+        f"{len(runs)} {'run' if len(runs) == 1 else 'runs'} of `{results['command']}`"
+        f" on {m['cpu']} ({m['cores']} cores, {gpu}), torch {m['torch']}, "
         f"commit {m['commit']}, {results['date']}; the runs' wall-clock minutes add up to {number(minutes)}."
     )
 

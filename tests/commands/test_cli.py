@@ -1,11 +1,13 @@
 """The command line as users run it: a real subprocess for the run folder, in-process for the error lines."""
 
+import copy
 import importlib
 import re
 import subprocess
 import sys
 
 import pytest
+from hydra.core.config_store import ConfigStore, ConfigStoreWithProvider
 
 from gan_lightning.cli.help import commands
 from gan_lightning.core.paths import CONF_DIR, PROJECT_ROOT
@@ -55,6 +57,19 @@ def test_unknown_option_is_one_line_with_the_options_and_the_nearest(tmp_path):
 def test_a_mistyped_key_or_a_sweep_asked_for_as_an_experiment_is_one_line_naming_the_fix(tmp_path, override, message):
     assert run_main_in_process(train_main, override, f"hydra.run.dir={tmp_path / 'run'}") == message
     assert not (tmp_path / "run").exists()
+
+
+def test_a_config_an_installed_plugin_registers_again_is_one_line_naming_the_fix(tmp_path, monkeypatch):
+    store = ConfigStore.instance()
+    monkeypatch.setattr(store, "repo", copy.deepcopy(store.repo))
+    with ConfigStoreWithProvider("optuna_sweeper") as plugin:  # what hydra-optuna-sweeper registers on import
+        plugin.store(group="hydra/sweeper", name="optuna", node={"defaults": [{"sampler": "tpe"}], "n_trials": 20})
+    exited = run_main_in_process(train_main, "hparams_search=fid_optuna", f"hydra.sweep.dir={tmp_path / 'search'}")
+    assert exited == (
+        "error: conf/hydra/sweeper/optuna.yaml is also registered by an installed Hydra plugin, and Hydra refuses "
+        "the two: pip uninstall hydra-optuna-sweeper (the project's own sweeper replaces it; make install removes it)"
+    )
+    assert not (tmp_path / "search").exists()
 
 
 def test_a_missing_ckpt_path_is_one_line_naming_the_fix(tmp_path):

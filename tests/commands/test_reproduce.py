@@ -68,7 +68,9 @@ def test_every_study_runs_at_the_smoke_budget_and_renders_its_tables_and_compari
         " ".join(group) or "(default)" for group in study.groups
     ]
     assert all(run["iterations"] == 4 and run["metrics"] for run in results["runs"])
-    assert groups_table(results) in (folder / "tables.md").read_text()
+    tables = (folder / "tables.md").read_text()
+    assert groups_table(results) in tables
+    assert ("## Differences between groups" in tables) == (len(study.groups) > 1)  # one group: nothing to compare
     assert comparison_table(results, None) in out or "| agrees |" in out or "| differs |" in out
     assert (folder / "curves.png").stat().st_size > 0 and (folder / "samples.png").stat().st_size > 0
     if study.saturation:
