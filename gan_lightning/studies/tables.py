@@ -170,10 +170,15 @@ def provenance(results: dict) -> str:
     gpu = m["gpu"] or "no GPU"
     runs = done(results)
     minutes = sum(run.get("wall_minutes", 0.0) for run in runs)
+    took = (
+        f"it took {number(minutes)} wall-clock minutes"
+        if len(runs) == 1
+        else f"the runs' wall-clock minutes add up to {number(minutes)}"
+    )
     return (
         f"{len(runs)} {'run' if len(runs) == 1 else 'runs'} of `{results['command']}`"
         f" on {m['cpu']} ({m['cores']} cores, {gpu}), torch {m['torch']}, "
-        f"commit {m['commit']}, {results['date']}; the runs' wall-clock minutes add up to {number(minutes)}."
+        f"commit {m['commit']}, {results['date']}; {took}."
     )
 
 

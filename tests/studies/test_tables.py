@@ -84,4 +84,6 @@ def test_provenance_names_the_machine_the_commit_and_the_date():
         "2 runs of `python -m gan_lightning.reproduce s` on Test CPU (2 cores, no GPU), torch 2.x, commit abc123, "
         "2026-12-07; the runs' wall-clock minutes add up to 3."
     )
-    assert provenance(results({"g": [1.0]})).startswith("1 run of `python -m gan_lightning.reproduce s` on")
+    one = provenance(results({"g": [1.0]}))
+    assert one.startswith("1 run of `python -m gan_lightning.reproduce s` on")
+    assert one.endswith("2026-12-07; it took 1.50 wall-clock minutes.")
