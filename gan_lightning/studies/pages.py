@@ -6,6 +6,9 @@ A page marks each generated table:
     (the table, written by `python -m gan_lightning.reproduce --render-pages`)
     <!-- end study -->
 
+A differences table may keep to the groups with one override, so that a study of losses x models compares
+the losses on each model: `<!-- study: losses-x-models differences model=mlp -->`.
+
 Prose around the markers stays hand-written; the tables between them are rendered by studies/tables.py, the
 code that renders a reproduction, so that a page and a rerun cannot disagree in layout or rounding.
 """
@@ -16,11 +19,11 @@ from pathlib import Path
 from gan_lightning.core.paths import PROJECT_ROOT
 from gan_lightning.studies.catalog import StudyError, find_study
 from gan_lightning.studies.results import read_results
-from gan_lightning.studies.tables import TABLES
+from gan_lightning.studies.tables import TABLES, differences_table
 
 RESULTS_DIR = PROJECT_ROOT / "docs" / "results"
 DATA_DIR = RESULTS_DIR / "data"
-MARKED = re.compile(r"(<!-- study: ([\w-]+) (\w+) -->\n)(.*?)(<!-- end study -->)", re.DOTALL)
+MARKED = re.compile(r"(<!-- study: ([\w-]+) (\w+)(?: (\S+))? -->\n)(.*?)(<!-- end study -->)", re.DOTALL)
 
 
 def published_file(study: str) -> Path:
@@ -36,14 +39,21 @@ def render(text: str, data_dir: Path = DATA_DIR) -> str:
     """The page with every marked table rendered from its study's committed results file."""
 
     def table(match: re.Match) -> str:
-        opening, study, name, _, closing = match.groups()
+        opening, study, name, within, _, closing = match.groups()
         find_study(study)
         if name not in TABLES:
             raise StudyError(f"a page asks for table {name!r} of {study}; the tables: {', '.join(TABLES)}")
+        if within and name != "differences":
+            raise StudyError(f"a page keeps {study}'s {name} table to {within!r}: only differences takes an override")
         path = data_dir / f"{study}.json"
         if not path.exists():
             raise StudyError(f"a page shows {study}'s tables but {path} does not exist: run reproduce {study}")
-        return f"{opening}{TABLES[name](read_results(path))}\n{closing}"
+        results = read_results(path)
+        if not within:
+            return f"{opening}{TABLES[name](results)}\n{closing}"
+        if not any(within in run["group"].split() for run in results["runs"]):
+            raise StudyError(f"a page keeps {study}'s differences to {within!r}, which no group of {path} has")
+        return f"{opening}{differences_table(results, within)}\n{closing}"
 
     return MARKED.sub(table, text)
 

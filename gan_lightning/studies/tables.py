@@ -118,10 +118,13 @@ def runs_table(results: dict) -> str:
     return table(header, rows)
 
 
-def differences_table(results: dict) -> str:
-    """Every pair of groups: the difference of the study's first metric, its Welch 95 % interval, a verdict."""
+def differences_table(results: dict, within: str | None = None) -> str:
+    """Every pair of groups (or of the groups with the override `within`, such as `model=mlp`): the difference
+    of the study's first metric, its Welch 95 % interval, a verdict."""
     metric = columns(results)[0] if done(results) else "val/fid"
-    by_group = {group: values(runs, metric) for group, runs in groups(results).items()}
+    by_group = {
+        group: values(runs, metric) for group, runs in groups(results).items() if within in (None, *group.split())
+    }
     rows = []
     names = list(by_group)
     for i, first in enumerate(names):
